@@ -1,0 +1,373 @@
+"""The command line: argument parsing and output only; every verb calls the same
+domain and store code the app uses (SPEC 5). Exit codes: 0 ok, 1 runtime failure,
+2 usage error; errors are one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from functools import cached_property
+from typing import NoReturn
+
+from . import __version__
+from .config import Config, ConfigError, load_config
+from .domain.checklists import RunbookError, Runbooks, load_runbooks
+from .domain.commands import CommandError, declare_event, to_events
+from .domain.events import Event, now_utc
+from .domain.fold import IncidentState, Registry
+from .domain.model import PHASES
+from .domain.serialize import age_text, incident_state, incident_summary
+from .domain.text import safe_text
+from .store import Store, StoreError, open_store
+
+
+class UsageError(Exception):
+    """Bad input from the user: exit code 2, nothing written."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints a multi-line usage block; responders get one line that says what to do.
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+class Context:
+    """What a verb needs, opened lazily: a `list` never loads the runbooks."""
+
+    def __init__(self, config: Config, runbooks_flag: str | None = None) -> None:
+        self.config = config
+        self._runbooks_flag = runbooks_flag
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.config)
+        return self._store
+
+    @cached_property
+    def runbooks(self) -> Runbooks:
+        try:
+            return load_runbooks(self._runbooks_flag or self.config.runbooks)
+        except RunbookError as exc:
+            raise UsageError(str(exc)) from None
+
+    @cached_property
+    def registry(self) -> Registry:
+        reg = Registry()
+        reg.extend(self.store.read())
+        reg.extend(self.store.pending())  # what this user wrote but the server has not acknowledged yet
+        return reg
+
+    def incident(self, ref: str) -> IncidentState:
+        state = self.registry.resolve(ref)
+        if state is None:
+            known = ", ".join(s.ref for s in self.registry.order[-5:]) or "none yet (incident-tui declare TITLE)"
+            raise UsageError(f"unknown incident {ref!r}; known: {known}")
+        return state
+
+    def append(self, events: Sequence[Event]) -> list[Event]:
+        stored = self.store.append(events)
+        queued = [e for e in stored if e.seq is None]
+        if queued:
+            print(
+                f"incident-tui: queued {len(queued)} event(s): {self.config.remote} is unreachable; "
+                "they will be sent, in order, by the next run that reaches it",
+                file=sys.stderr,
+            )
+        return stored
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def _global_options(p: argparse.ArgumentParser, suppress: bool) -> None:
+    d = {"default": argparse.SUPPRESS} if suppress else {}
+    p.add_argument("--store", metavar="PATH", help="shared JSON store file", **d)
+    p.add_argument("--remote", metavar="URL", help="incident-tui server to sync with", **d)
+    p.add_argument("--token", metavar="TOKEN", help="bearer token for --remote", **d)
+    p.add_argument("--user", metavar="NAME", help="who you are (default: login name)", **d)
+    p.add_argument("--theme", metavar="NAME", help="app theme", **d)
+    p.add_argument("--runbooks", metavar="DIR", help="folder of per-phase checklist files", **d)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="incident-tui", description="The war room in a terminal.")
+    parser.add_argument("--version", action="version", version=f"incident-tui {__version__}")
+    _global_options(parser, suppress=False)
+    common = argparse.ArgumentParser(add_help=False)
+    _global_options(common, suppress=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def verb(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, description=help, parents=[common])
+
+    p = verb("declare", "declare an incident; prints its number")
+    p.add_argument("title", nargs="+")
+    p.add_argument("--severity", default="SEV3", help="SEV1 (critical) .. SEV5 (cosmetic); default SEV3")
+    p.add_argument("--summary", default="")
+    p.add_argument("--json", action="store_true")
+
+    p = verb("log", "apply one line of the command language to an incident")
+    p.add_argument("incident", help="INC-7, 7 or the incident's uuid")
+    p.add_argument("text", nargs="+", help="a note, or a command such as /decision TEXT")
+    p.add_argument("--json", action="store_true")
+
+    p = verb("list", "active incidents (or --all)")
+    p.add_argument("--all", action="store_true", help="include resolved, postmortem and closed")
+    p.add_argument("--json", action="store_true")
+
+    p = verb("show", "the folded state of an incident")
+    p.add_argument("incident")
+    p.add_argument("--json", action="store_true")
+
+    p = verb("events", "the raw event log")
+    p.add_argument("incident", nargs="?")
+    p.add_argument("--since", type=int, default=0, metavar="SEQ")
+    p.add_argument("--json", action="store_true", help="one JSON event a line")
+
+    p = verb("snapshot", "handoff snapshot")
+    p.add_argument("incident")
+    p.add_argument("--format", choices=("md", "json"), default="md")
+    p.add_argument("--at-seq", type=int, default=None, metavar="N")
+    p.add_argument("-o", "--output", metavar="FILE")
+
+    p = verb("postmortem", "postmortem in Markdown")
+    p.add_argument("incident")
+    p.add_argument("-o", "--output", metavar="FILE")
+
+    p = verb("serve", "the HTTP API over the store")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--token-file", metavar="FILE")
+
+    p = verb("demo", "write a realistic demo incident into the store")
+    p.add_argument(
+        "--until", choices=PHASES, default=None, help="stop once this phase is entered (to rehearse the rest live)"
+    )
+    return parser
+
+
+# -- verbs ----------------------------------------------------------------------------
+
+
+def cmd_declare(ctx: Context, a: argparse.Namespace) -> int:
+    try:
+        event = declare_event(" ".join(a.title), ctx.config.user, a.severity, a.summary)
+    except CommandError as exc:
+        raise UsageError(str(exc)) from None
+    ctx.append([event])
+    state = ctx.registry.incidents.get(event.incident)
+    ref = state.ref if state else "(queued)"
+    if a.json:
+        print(json.dumps({"ref": ref, "id": event.incident}))
+    else:
+        print(ref)
+    return 0
+
+
+def cmd_log(ctx: Context, a: argparse.Namespace) -> int:
+    state = ctx.incident(a.incident)
+    try:
+        events = to_events(" ".join(a.text), state, ctx.config.user, ctx.runbooks)
+    except CommandError as exc:
+        raise UsageError(str(exc)) from None
+    stored = ctx.append(events)
+    if a.json:
+        print(json.dumps([e.to_dict() for e in stored]))
+    else:
+        seqs = ", ".join(str(e.seq) if e.seq else "pending" for e in stored)
+        print(f"{state.ref}: {', '.join(e.kind for e in stored)} (seq {seqs})")
+    return 0
+
+
+def cmd_list(ctx: Context, a: argparse.Namespace) -> int:
+    now = now_utc()
+    states = ctx.registry.order if a.all else ctx.registry.active()
+    if a.json:
+        print(json.dumps([incident_summary(s, now) for s in states], ensure_ascii=False))
+        return 0
+    if not states:
+        print("no active incidents" + ("" if a.all else " (--all shows every incident)"))
+        return 0
+    print(f"{'INC':<7} {'SEV':<5} {'PHASE':<11} {'AGE':>7}  {'COMMANDER':<12} TITLE")
+    for s in states:
+        age = age_text((now - s.declared_at).total_seconds())
+        who = safe_text(s.commander or "-", 12, oneline=True)
+        print(f"{s.ref:<7} {s.severity:<5} {s.phase:<11} {age:>7}  {who:<12} {safe_text(s.title, 200, oneline=True)}")
+    return 0
+
+
+def _local(dt: datetime | None) -> str:
+    return dt.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if dt else "-"
+
+
+def cmd_show(ctx: Context, a: argparse.Namespace) -> int:
+    s = ctx.incident(a.incident)
+    now = now_utc()
+    if a.json:
+        print(json.dumps(incident_state(s, ctx.runbooks, now), ensure_ascii=False))
+        return 0
+    t = lambda x: safe_text(x, oneline=True)  # noqa: E731
+    out = [
+        f"{s.ref}  {s.severity}  {s.phase}  {t(s.title)}",
+        f"declared  {_local(s.declared_at)} by {t(s.declared_by)}"
+        f"  (elapsed {age_text(s.elapsed(now).total_seconds())})",
+    ]
+    if s.category:
+        out.append(f"category  {t(s.category)}")
+    out.append(f"summary   {t(s.summary) or '-'}")
+    out.append(f"impact    {t(s.impact) or '-'}")
+    due = s.next_update_due()
+    if due:
+        late = " OVERDUE" if due < now else ""
+        out.append(f"next update due {_local(due)}{late}")
+    out.append("roles")
+    for role in ("commander", "deputy", "scribe", "comms", "sme"):
+        out.append(f"  {role:<10} {t(', '.join(s.holders(role))) or '-'}")
+    out.append(f"checklist ({s.phase})")
+    for i, item in enumerate(ctx.runbooks.get(s.phase, ()), 1):
+        mark = s.is_checked(s.phase, item.id)
+        by = f"  ({t(mark.by)})" if mark else ""
+        out.append(f"  [{'x' if mark else ' '}] {i}. {item.text}{by}")
+    if s.hypotheses:
+        out.append("hypotheses")
+        for h in s.hypotheses:
+            note = f" - {t(h.note)}" if h.note else ""
+            out.append(f"  H{h.number} [{h.status}] {t(h.text)}{note}")
+    if s.followups:
+        out.append("follow-ups")
+        for f in s.followups:
+            extra = " ".join(x for x in (f"@{f.owner}" if f.owner else "", f"due {f.due}" if f.due else "") if x)
+            out.append(f"  F{f.number} [{'done' if f.done else 'open'}] {t(f.text)} {t(extra)}".rstrip())
+    if s.rootcause:
+        out.append(f"root cause  {t(s.rootcause)}")
+    for i, why in enumerate(s.whys, 1):
+        out.append(f"  why {i}. {t(why)}")
+    out.append(f"{len(s.timeline)} events, last seq {s.last_seq}")
+    print("\n".join(out))
+    return 0
+
+
+def event_line(e: Event) -> str:
+    """One event as a line of text: `seq time author kind text`."""
+    local = e.when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    data = {k: v for k, v in e.data.items() if k not in ("text", "tags")}
+    text = e.data.get("text", "")
+    detail = " ".join(f"{k}={v}" for k, v in data.items())
+    body = " ".join(x for x in (detail, str(text)) if x)
+    seq = e.seq if e.seq is not None else "pending"
+    who = safe_text(e.author, 24, oneline=True)
+    return f"{seq:>6}  {local}  {who:<10} {e.kind:<20} {safe_text(body, oneline=True)}"
+
+
+def cmd_events(ctx: Context, a: argparse.Namespace) -> int:
+    if a.since < 0:
+        raise UsageError("--since needs a seq of 0 or more")
+    events = ctx.store.read(a.since)
+    if a.incident:
+        inc = ctx.incident(a.incident).id
+        events = [e for e in events if e.incident == inc]
+    out = sys.stdout
+    for e in events:
+        if a.json:
+            out.write(json.dumps(e.to_dict(), ensure_ascii=False) + "\n")
+        else:
+            out.write(event_line(e) + "\n")
+    return 0
+
+
+def _write_doc(text: str, output: str | None) -> None:
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as f:
+                f.write(text)
+        except OSError as exc:
+            raise StoreError(f"cannot write {output}: {exc.strerror}") from None
+        print(output, file=sys.stderr)
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def cmd_snapshot(ctx: Context, a: argparse.Namespace) -> int:
+    from .docs import snapshot_document
+
+    state = ctx.incident(a.incident)
+    if a.at_seq is not None and a.at_seq < state.declared_seq:
+        raise UsageError(f"--at-seq {a.at_seq} is before {state.ref} was declared (seq {state.declared_seq})")
+    events = ctx.store.read(0, a.at_seq) if a.at_seq is not None else ctx.store.read()
+    _write_doc(snapshot_document(events, state.id, ctx.runbooks, now_utc(), a.format, a.at_seq), a.output)
+    return 0
+
+
+def cmd_postmortem(ctx: Context, a: argparse.Namespace) -> int:
+    from .docs import postmortem_document
+
+    state = ctx.incident(a.incident)
+    _write_doc(postmortem_document(state, ctx.runbooks, now_utc()), a.output)
+    return 0
+
+
+def cmd_serve(ctx: Context, a: argparse.Namespace) -> int:
+    from .server.run import serve
+
+    return serve(ctx.config, a.host, a.port, a.token_file)
+
+
+def cmd_demo(ctx: Context, a: argparse.Namespace) -> int:
+    from .demo import write_demo
+
+    incident = write_demo(ctx.store, ctx.runbooks, until=a.until)
+    state = ctx.registry.incidents.get(incident)
+    print(state.ref if state else incident)
+    return 0
+
+
+def cmd_app(ctx: Context, a: argparse.Namespace) -> int:
+    try:
+        from .ui.app import run_app
+    except ImportError:  # the app is optional until it lands; the list is its simplest form
+        return cmd_list(ctx, argparse.Namespace(all=False, json=False))
+    return run_app(ctx)
+
+
+VERBS: dict[str | None, Callable[[Context, argparse.Namespace], int]] = {
+    None: cmd_app,
+    "declare": cmd_declare,
+    "log": cmd_log,
+    "list": cmd_list,
+    "show": cmd_show,
+    "events": cmd_events,
+    "snapshot": cmd_snapshot,
+    "postmortem": cmd_postmortem,
+    "serve": cmd_serve,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    ctx: Context | None = None
+    try:
+        config = load_config(store=args.store, remote=args.remote, token=args.token, user=args.user, theme=args.theme)
+        if args.store and args.remote:
+            raise UsageError("--store and --remote name two different stores; give one")
+        ctx = Context(config, args.runbooks)
+        return VERBS[args.command](ctx, args)
+    except (UsageError, ConfigError) as exc:
+        print(f"incident-tui: {exc}", file=sys.stderr)
+        return 2
+    except StoreError as exc:
+        print(f"incident-tui: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `incident-tui events | head`
+        return 0
+    finally:
+        if ctx is not None:
+            ctx.close()

@@ -1,0 +1,90 @@
+"""Settings: command-line flag, then environment, then the config file, then defaults."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_config_path, user_data_path
+
+APP = "incident-tui"
+CONFIG_KEYS = ("store", "remote", "token", "user", "theme", "runbooks")
+
+
+class ConfigError(ValueError):
+    """A config file or setting that cannot be used (a usage error, exit code 2)."""
+
+
+def config_dir() -> Path:
+    return user_config_path(APP)
+
+
+def config_file() -> Path:
+    return Path(os.environ.get("INCIDENT_TUI_CONFIG") or config_dir() / "config.toml")
+
+
+def default_store_path() -> Path:
+    return user_data_path(APP) / "incidents.jsonl"
+
+
+def default_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (containers)
+        return "anonymous"
+
+
+@dataclass(frozen=True)
+class Config:
+    store: Path
+    remote: str | None
+    token: str | None
+    user: str
+    theme: str | None
+    runbooks: Path | None
+    config_path: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return user_data_path(APP)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        doc = tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    unknown = set(doc) - set(CONFIG_KEYS)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(CONFIG_KEYS)}")
+    for k, v in doc.items():
+        if not isinstance(v, str):
+            raise ConfigError(f"{path}: {k} must be a string")
+    return doc
+
+
+def load_config(**flags: str | None) -> Config:
+    """Resolve settings; `flags` are the command-line values (None where not given)."""
+    path = config_file()
+    file = _read_file(path)
+
+    def pick(key: str) -> str | None:
+        return flags.get(key) or os.environ.get(f"INCIDENT_TUI_{key.upper()}") or file.get(key) or None
+
+    store = pick("store")
+    runbooks = pick("runbooks")
+    return Config(
+        store=Path(store).expanduser() if store else default_store_path(),
+        remote=pick("remote"),
+        token=pick("token"),
+        user=pick("user") or default_user(),
+        theme=pick("theme"),
+        runbooks=Path(runbooks).expanduser() if runbooks else None,
+        config_path=path,
+    )

@@ -1,0 +1,1 @@
+"""The incident model: events, the fold, the command language. No I/O frameworks here."""
