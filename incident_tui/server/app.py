@@ -1,0 +1,245 @@
+"""The Starlette app: routes of SPEC 6 over a `Hub` that watches the store."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..domain.checklists import Runbooks, load_runbooks
+from ..domain.events import now_utc
+from ..domain.fold import IncidentState
+from ..domain.serialize import incident_state, incident_summary
+from ..store.base import Store, StoreError
+from .auth import Tokens
+from .hub import Hub
+from .limits import MAX_BODY, MAX_EVENTS, MAX_WAIT, ApiError, float_param, int_param, parse_batch
+
+log = logging.getLogger("incident_tui.server")
+PING_INTERVAL = 15.0  # seconds between SSE comments on a quiet stream; clients time out at 3x this
+
+
+def json_response(doc: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(doc), status_code=status, media_type="application/json")
+
+
+def error(status: int, message: str) -> Response:
+    return json_response({"error": message}, status)
+
+
+class AuthMiddleware:
+    """Checks the bearer token of every /api request; puts the token's person in scope."""
+
+    def __init__(self, app: ASGIApp, tokens: Tokens) -> None:
+        self.app = app
+        self.tokens = tokens
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            header = None
+            for k, v in scope["headers"]:
+                if k == b"authorization":
+                    header = v.decode("latin-1")
+                    break
+            ok, who = self.tokens.check(header)
+            if not ok:
+                msg = "wrong bearer token" if header else "missing bearer token (Authorization: Bearer TOKEN)"
+                resp = error(401, msg)
+                resp.headers["WWW-Authenticate"] = "Bearer"
+                await resp(scope, receive, send)
+                return
+            scope.setdefault("state", {})["author"] = who
+        await self.app(scope, receive, send)
+
+
+async def read_body(request: Request) -> bytes:
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_BODY:
+        raise ApiError(413, f"body is {int(length)} bytes; the limit is {MAX_BODY}")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:  # a chunked body has no length to refuse up front
+            raise ApiError(413, f"body exceeds the limit of {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class Api:
+    def __init__(self, hub: Hub, runbooks: Runbooks, ping_interval: float) -> None:
+        self.hub = hub
+        self.store = hub.store
+        self.runbooks = runbooks
+        self.ping_interval = ping_interval
+
+    async def health(self, request: Request) -> Response:
+        return json_response({"ok": True, "seq": self.hub.seq})
+
+    async def post_events(self, request: Request) -> Response:
+        body = await read_body(request)
+        events = parse_batch(body, request.scope.get("state", {}).get("author"))
+        if not events:
+            return json_response({"seqs": [], "events": []})
+        try:
+            stored = await run_in_threadpool(self.store.append, events)
+        except StoreError as exc:
+            log.error("incident-tui: append failed: %s", exc)
+            raise ApiError(500, f"store: {exc}") from None
+        return json_response({"seqs": [e.seq for e in stored], "events": [e.to_dict() for e in stored]})
+
+    async def get_events(self, request: Request) -> Response:
+        q = request.query_params
+        since = int_param(q, "since", 0, 0)
+        limit = int_param(q, "limit", MAX_EVENTS, 1, MAX_EVENTS)
+        wait = float_param(q, "wait", 0.0, MAX_WAIT)
+        if wait and self.hub.seq <= since:
+            await self.hub.wait(since, wait)
+        lines = self.hub.lines(since, limit)
+        body = b'{"seq":%d,"events":[%s]}' % (self.hub.seq, b",".join(lines))
+        return Response(body, media_type="application/json")
+
+    async def stream(self, request: Request) -> Response:
+        since = int_param(request.query_params, "since", 0, 0)
+        resume = request.headers.get("last-event-id")
+        if resume:
+            if not resume.isdigit():
+                raise ApiError(400, f"Last-Event-ID must be a seq, not {resume!r}")
+            since = int(resume)
+        return StreamingResponse(
+            self._frames(since),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    async def _frames(self, cursor: int) -> AsyncIterator[bytes]:
+        hub = self.hub
+        # A reconnecting client should retry soon; it backs off on its own when refused.
+        yield b"retry: 1000\n: incident-tui stream after seq %d\n\n" % cursor
+        while not hub.closing:
+            lines = hub.lines(cursor, MAX_EVENTS)
+            if lines:
+                # Everything that arrived since the last wake goes out in one write.
+                parts = []
+                for line in lines:
+                    cursor += 1
+                    parts.append(b"id: %d\ndata: %s\n\n" % (cursor, line))
+                yield b"".join(parts)
+                continue
+            if not await hub.wait(cursor, self.ping_interval) and not hub.closing:
+                yield b": ping\n\n"
+
+    def _state(self, ref: str) -> IncidentState:
+        state = self.hub.registry.resolve(ref)
+        if state is None:
+            raise ApiError(404, f"unknown incident {ref!r}")
+        return state
+
+    async def incidents(self, request: Request) -> Response:
+        now = now_utc()
+        everything = request.query_params.get("all", "1") not in ("0", "false", "no")
+        with self.hub.lock:
+            states = self.hub.registry.order if everything else self.hub.registry.active()
+            doc = [incident_summary(s, now) for s in states]
+        return json_response(doc)
+
+    async def incident(self, request: Request) -> Response:
+        with self.hub.lock:
+            doc = incident_state(self._state(request.path_params["ref"]), self.runbooks, now_utc())
+        return json_response(doc)
+
+    async def snapshot(self, request: Request) -> Response:
+        try:
+            from ..docs import snapshot_document
+        except ImportError as exc:
+            raise ApiError(501, f"snapshots are not available in this build: {exc}") from None
+        fmt = request.query_params.get("format", "md")
+        if fmt not in ("md", "json"):
+            raise ApiError(400, f"format must be md or json, not {fmt!r}")
+        with self.hub.lock:
+            state = self._state(request.path_params["ref"])
+            incident_id, declared = state.id, state.declared_seq
+        at_seq = int_param(request.query_params, "at_seq", 0, 1) or None
+        if at_seq is not None and at_seq < declared:
+            raise ApiError(422, f"at_seq {at_seq} is before the incident was declared (seq {declared})")
+        events = await run_in_threadpool(self.store.read, 0, at_seq)
+        text = await run_in_threadpool(snapshot_document, events, incident_id, self.runbooks, now_utc(), fmt, at_seq)
+        media = "application/json" if fmt == "json" else "text/markdown; charset=utf-8"
+        return Response(text, media_type=media)
+
+    async def postmortem(self, request: Request) -> Response:
+        try:
+            from ..docs import postmortem_document
+        except ImportError as exc:
+            raise ApiError(501, f"postmortems are not available in this build: {exc}") from None
+        with self.hub.lock:
+            text = postmortem_document(self._state(request.path_params["ref"]), self.runbooks, now_utc())
+        return Response(text, media_type="text/markdown; charset=utf-8")
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error(exc.status, exc.message)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error(exc.status_code, str(exc.detail))
+
+
+async def _crash(request: Request, exc: Exception) -> Response:
+    log.exception("incident-tui: unexpected error on %s", request.url.path)
+    return error(500, f"internal error: {type(exc).__name__}")
+
+
+def create_app(
+    store: Store,
+    tokens: Tokens | None = None,
+    *,
+    runbooks: Runbooks | str | Path | None = None,
+    ping_interval: float = PING_INTERVAL,
+) -> Starlette:
+    """The API over `store`. The app's lifespan starts and stops the hub; `app.state.hub` is it."""
+    books = runbooks if isinstance(runbooks, dict) else load_runbooks(runbooks)
+    hub = Hub(store)
+    api = Api(hub, books, ping_interval)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        hub.start()
+        try:
+            yield
+        finally:
+            hub.close()
+            await run_in_threadpool(hub.join)
+
+    p = "/api/v1"
+    routes = [
+        Route(f"{p}/health", api.health),
+        Route(f"{p}/events", api.get_events, methods=["GET"]),
+        Route(f"{p}/events", api.post_events, methods=["POST"]),
+        Route(f"{p}/stream", api.stream),
+        Route(f"{p}/incidents", api.incidents),
+        Route(f"{p}/incidents/{{ref}}", api.incident),
+        Route(f"{p}/incidents/{{ref}}/snapshot", api.snapshot),
+        Route(f"{p}/incidents/{{ref}}/postmortem", api.postmortem),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
+    )
+    app.add_middleware(AuthMiddleware, tokens=tokens or Tokens.none())
+    app.state.hub = hub
+    return app

@@ -1,0 +1,105 @@
+"""One watcher thread per server between the blocking store and the event loop.
+
+`store.wait` blocks, so no request may call it on the event loop. The hub's thread
+calls it, pulls what is new, encodes each event once and wakes every asyncio waiter:
+long polls and SSE streams then share one wait and serve pre-encoded bytes, and a
+folded `Registry` is kept up to date for the incident endpoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+
+import orjson
+
+from ..domain.fold import Registry
+from ..store.base import Store, StoreError
+
+log = logging.getLogger("incident_tui.server")
+
+
+class Hub:
+    def __init__(self, store: Store, poll: float = 0.5) -> None:
+        self.store = store
+        self.registry = Registry()
+        self.lock = threading.Lock()  # guards _lines and registry against the watcher thread
+        self._lines: list[bytes] = []  # JSON of the event with seq i + 1
+        self._poll = poll
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._changed = asyncio.Event()
+        self.closing = False
+
+    @property
+    def seq(self) -> int:
+        return len(self._lines)
+
+    def start(self) -> None:
+        """Call on the event loop that serves requests."""
+        self._loop = asyncio.get_running_loop()
+        self._changed = asyncio.Event()
+        self._pull()
+        self._thread = threading.Thread(target=self._run, name="incident-tui-hub", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.store.wait(self.seq, self._poll):
+                    self._pull()
+            except StoreError as exc:  # e.g. the file vanished: say so, keep serving what we hold
+                log.error("incident-tui: store: %s", exc)
+                self._stop.wait(1.0)
+
+    def _pull(self) -> None:
+        new = self.store.read(self.seq)
+        if not new:
+            return
+        lines = [orjson.dumps(e.to_dict()) for e in new]
+        with self.lock:
+            self._lines.extend(lines)
+            self.registry.extend(new)
+        self._notify()
+
+    def _notify(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(self._wake)
+            except RuntimeError:  # loop closed between the check and the call
+                pass
+
+    def _wake(self) -> None:
+        ev, self._changed = self._changed, asyncio.Event()
+        ev.set()
+
+    def lines(self, after: int, limit: int) -> list[bytes]:
+        with self.lock:
+            return self._lines[max(after, 0) : max(after, 0) + limit]
+
+    async def wait(self, after: int, timeout: float) -> bool:
+        """True once an event with seq > after is held; False on timeout or shutdown."""
+        deadline = time.monotonic() + timeout
+        while self.seq <= after and not self.closing:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                return False
+        return self.seq > after
+
+    def close(self) -> None:
+        """Ends streams and long polls and stops the watcher; safe from any thread."""
+        self.closing = True
+        self._stop.set()
+        self._notify()
+
+    def join(self, timeout: float = 2.0) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -1,0 +1,123 @@
+"""`incident-tui serve`: checks the settings, binds, and runs uvicorn over the store."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import sys
+from types import FrameType
+
+import uvicorn
+
+from ..config import Config
+from ..domain.checklists import RunbookError, load_runbooks
+from ..store.base import StoreError
+from .app import create_app
+from .auth import TokenFileError, Tokens
+
+
+def _say(message: str) -> None:
+    print(f"incident-tui: {message}", file=sys.stderr)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before uvicorn does, so a busy port is one line and exit 1, and port 0 works."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, _, _, _, addr = infos[0]
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(addr)
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(config: Config, host: str, port: int, token_file: str | None) -> int:
+    if config.remote:
+        _say("serve needs a local store (--store or INCIDENT_TUI_STORE); it cannot serve --remote")
+        return 2
+    try:
+        if token_file:
+            tokens = Tokens.from_file(token_file)
+        elif config.token:
+            tokens = Tokens.shared_token(config.token)
+        else:
+            tokens = Tokens.none()
+    except TokenFileError as exc:
+        _say(str(exc))
+        return 2
+    if not tokens.required and not is_loopback(host):
+        _say(
+            f"refusing to listen on {host} without a token: anyone who reaches it could write; "
+            "give --token-file FILE (or --token), or keep the default --host 127.0.0.1"
+        )
+        return 2
+    if not 0 <= port <= 65535:
+        _say(f"--port {port} is not a TCP port")
+        return 2
+    try:
+        runbooks = load_runbooks(config.runbooks)
+    except RunbookError as exc:
+        _say(str(exc))
+        return 2
+    from ..store.jsonfile import JsonStore
+
+    try:
+        store = JsonStore(config.store)
+    except StoreError as exc:
+        _say(str(exc))
+        return 1
+    try:
+        try:
+            sock = bind(host, port)
+        except OSError as exc:
+            _say(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+            return 1
+        app = create_app(store, tokens, runbooks=runbooks)
+        hub = app.state.hub
+        real_port = sock.getsockname()[1]
+        auth = (
+            f"{len(tokens.names)} per-person token(s)"
+            if tokens.per_person
+            else "one shared token"
+            if tokens.required
+            else "no token: loopback only"
+        )
+        shown = f"[{host}]" if ":" in host else host
+        _say(f"serving {store.location} on http://{shown}:{real_port}/api/v1 ({auth}); ctrl+c stops")
+        sys.stderr.flush()
+
+        class _Server(uvicorn.Server):
+            def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+                # Open SSE streams would hold a graceful shutdown for ever: end them first.
+                hub.close()
+                super().handle_exit(sig, frame)
+
+        server = _Server(
+            uvicorn.Config(
+                app,
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
+                timeout_graceful_shutdown=3,
+                # Long polls and streams are idle by design; keep-alive covers the gaps between polls.
+                timeout_keep_alive=30,
+            )
+        )
+        server.run(sockets=[sock])
+        return 0
+    finally:
+        store.close()
