@@ -294,13 +294,20 @@ def _write_doc(text: str, output: str | None) -> None:
 
 
 def cmd_snapshot(ctx: Context, a: argparse.Namespace) -> int:
-    from .docs import snapshot_document
+    from .docs import IncidentNotFound, snapshot_document
 
     state = ctx.incident(a.incident)
     if a.at_seq is not None and a.at_seq < state.declared_seq:
         raise UsageError(f"--at-seq {a.at_seq} is before {state.ref} was declared (seq {state.declared_seq})")
+    if a.at_seq is not None and a.at_seq > (latest := ctx.store.latest_seq()):
+        # A typo must not quietly give today's snapshot under an as-of heading.
+        raise UsageError(f"--at-seq {a.at_seq} is after the latest seq {latest}")
     events = ctx.store.read(0, a.at_seq) if a.at_seq is not None else ctx.store.read()
-    _write_doc(snapshot_document(events, state.id, ctx.runbooks, now_utc(), a.format, a.at_seq), a.output)
+    try:
+        text = snapshot_document(events, state.id, ctx.runbooks, now_utc(), a.format, a.at_seq)
+    except IncidentNotFound:  # declared only in this client's outbox: nothing stored to snapshot yet
+        raise UsageError(f"{state.ref} is not in the store yet (its declaration is still queued)") from None
+    _write_doc(text, a.output)
     return 0
 
 

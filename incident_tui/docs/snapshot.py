@@ -1,0 +1,320 @@
+"""The handoff snapshot: what the next commander needs, as JSON data and as Markdown.
+
+`snapshot_data` is the one builder; the Markdown is rendered from its dict, so both
+formats always carry the same facts. A snapshot "as of" a seq is a pure function of
+the events up to that seq: it never reads the clock (see `as_of`), which is what makes
+a snapshot at an earlier seq equal the snapshot of a store truncated there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Literal
+
+from ..domain.checklists import Runbooks
+from ..domain.events import Event, format_at, parse_at
+from ..domain.fold import IncidentState, Registry
+from ..domain.model import ROLES, SEVERITY_MEANING, UPDATE_CADENCE_MIN
+from . import clock
+from .markdown import code, inline, missing
+
+SCHEMA = "incident-tui/snapshot"
+SCHEMA_VERSION = 1
+LAST_N = 5  # decisions and actions shown: enough to pick up the thread, short enough to read
+
+Format = Literal["md", "json"]
+
+
+class IncidentNotFound(LookupError):
+    """No `incident.declared` for that incident among the events (up to `at_seq`)."""
+
+
+def _t(dt: datetime | None) -> str | None:
+    return format_at(dt) if dt else None
+
+
+def fold_incident(events: Iterable[Event], incident_id: str, at_seq: int | None = None) -> IncidentState:
+    """Fold one incident from a store's events, cut at `at_seq` (inclusive).
+
+    Only the incident's own events are folded, but its number is counted over every
+    declaration before it, so it is the same `INC-N` every client derives.
+    """
+    mine: list[Event] = []
+    declared: dict[str, None] = {}
+    number = 0
+    for e in events:
+        if at_seq is not None and (e.seq is None or e.seq > at_seq):
+            continue  # cut again: callers may hand over more than they were asked for
+        if e.kind == "incident.declared" and e.incident not in declared:
+            declared[e.incident] = None
+            if e.incident == incident_id:
+                number = len(declared)
+        if e.incident == incident_id:
+            mine.append(e)
+    if not number:
+        where = f" at or before seq {at_seq}" if at_seq is not None else ""
+        raise IncidentNotFound(f"incident {incident_id} is not declared{where}")
+    reg = Registry()
+    reg.extend(mine)
+    state = reg.incidents[incident_id]
+    state.number = number
+    return state
+
+
+def as_of(state: IncidentState) -> datetime:
+    """The moment an as-of snapshot describes: the latest `at` among the incident's
+    events it includes (max, not last: a back-dated entry does not turn the clock back)."""
+    return max((parse_at(e.at) for e in state.timeline), default=state.declared_at)
+
+
+def _entry(e: Event) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "author": e.author,
+        "text": e.text,
+        "tags": list(e.data.get("tags") or []),
+    }
+
+
+def _last_of_kind(state: IncidentState, kind: str, n: int) -> tuple[list[Event], int]:
+    # Newest by seq; walk backwards so a 100k-event timeline costs only its tail.
+    found: list[Event] = []
+    total = 0
+    for e in reversed(state.timeline):
+        if e.kind == kind:
+            total += 1
+            if len(found) < n:
+                found.append(e)
+    found.reverse()
+    return found, total
+
+
+def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime) -> dict[str, Any]:
+    """The snapshot of an already folded state as it stands at `now` (the app's live fold)."""
+    roles: dict[str, list[str]] = {r: list(state.holders(r)) for r in ROLES}
+    roles.update({r: list(h) for r, h in state.roles.items() if r not in roles and h})
+    decisions, n_decisions = _last_of_kind(state, "decision", LAST_N)
+    actions, n_actions = _last_of_kind(state, "action", LAST_N)
+    items = runbooks.get(state.phase, ())
+    open_items = [
+        {"n": i, "id": item.id, "text": item.text}
+        for i, item in enumerate(items, 1)
+        if state.is_checked(state.phase, item.id) is None
+    ]
+    due = state.next_update_due()
+    cadence = UPDATE_CADENCE_MIN.get(state.severity)
+    if due is not None:
+        reason = "overdue" if due < now else "due"
+    elif not state.active:
+        reason = f"none in phase {state.phase}"
+    else:
+        reason = f"none at {state.severity}"
+    last_update = next((e for e in reversed(state.timeline) if e.kind == "update"), None)
+    return {
+        "schema": SCHEMA,
+        "version": SCHEMA_VERSION,
+        "ref": state.ref,
+        "number": state.number,
+        "id": state.id,
+        "seq": state.last_seq,
+        "as_of": _t(now),
+        "title": state.title,
+        "severity": state.severity,
+        "phase": state.phase,
+        "phase_entered_at": _t(state.phase_entered.get(state.phase)),
+        "category": state.category,
+        "declared_at": _t(state.declared_at),
+        "declared_by": state.declared_by,
+        "resolved_at": _t(state.resolved_at),
+        "elapsed_seconds": int(state.elapsed(now).total_seconds()),
+        "roles": roles,
+        "summary": state.summary,
+        "impact": state.impact,
+        "hypotheses": [
+            {
+                "ref": f"H{h.number}",
+                "text": h.text,
+                "status": h.status,
+                "note": h.note,
+                "author": h.author,
+                "at": _t(h.at),
+                "settled_by": h.settled_by or None,
+                "settled_at": _t(h.settled_at),
+            }
+            for h in state.hypotheses
+        ],
+        "decisions": [_entry(e) for e in decisions],
+        "decisions_total": n_decisions,
+        "actions": [_entry(e) for e in actions],
+        "actions_total": n_actions,
+        "checklist": {
+            "phase": state.phase,
+            "total": len(items),
+            "done": len(items) - len(open_items),
+            "open": open_items,
+        },
+        "followups_open": [
+            {"ref": f"F{f.number}", "text": f.text, "owner": f.owner, "due": f.due, "author": f.author, "at": _t(f.at)}
+            for f in state.followups
+            if not f.done
+        ],
+        "followups_done": sum(1 for f in state.followups if f.done),
+        "next_update": {
+            "due_at": _t(due),
+            "status": reason.split(" ")[0],  # due | overdue | none
+            "reason": reason,
+            "cadence_minutes": cadence,
+            "last_update": _entry(last_update) if last_update else None,
+        },
+        "rootcause": state.rootcause,
+        "events": len(state.timeline),
+    }
+
+
+def snapshot_data(
+    events: Sequence[Event],
+    incident_id: str,
+    runbooks: Runbooks,
+    now: datetime,
+    at_seq: int | None = None,
+) -> dict[str, Any]:
+    """The stable JSON form (README: "Snapshot JSON"). With `at_seq` the snapshot is of
+    the incident as it stood at that seq, timed at `as_of` and independent of `now`."""
+    state = fold_incident(events, incident_id, at_seq)
+    return state_snapshot_data(state, runbooks, now if at_seq is None else as_of(state))
+
+
+# -- Markdown ---------------------------------------------------------------------------
+
+
+def _ts(text: str | None) -> datetime | None:
+    return parse_at(text) if text else None
+
+
+def _who(names: list[str]) -> str:
+    return ", ".join(inline(n, 100) for n in names) if names else missing("unassigned")
+
+
+def _line(e: dict[str, Any], day: datetime) -> str:
+    at = _ts(e["at"])
+    assert at is not None
+    return f"- {clock.clock(at, day)} · {inline(e['author'], 100)}: {inline(e['text'])}"
+
+
+def snapshot_markdown(d: dict[str, Any]) -> str:
+    now = _ts(d["as_of"])
+    declared = _ts(d["declared_at"])
+    assert now is not None and declared is not None
+    sev = d["severity"]
+    out: list[str] = [
+        f"# Handoff snapshot: {d['ref']} · {inline(d['title'], 300)}",
+        "",
+        f"_As of {clock.stamp(now)}, seq {d['seq']}. Times are {clock.zone(now)}._",
+        "",
+        f"- **Severity:** {sev} ({SEVERITY_MEANING.get(sev, 'custom')})",
+    ]
+    phase_line = f"- **Phase:** {d['phase']}"
+    entered = _ts(d["phase_entered_at"])
+    if entered:
+        phase_line += f" since {clock.clock(entered, now)} ({clock.duration(now - entered)})"
+    out.append(phase_line)
+    started = f"- **Started:** {clock.stamp(declared)} by {inline(d['declared_by'], 100)}"
+    resolved = _ts(d["resolved_at"])
+    if resolved:
+        started += f"; resolved {clock.clock(resolved, declared)}, after {clock.duration(d['elapsed_seconds'])}"
+    else:
+        started += f"; elapsed {clock.duration(d['elapsed_seconds'])}"
+    out.append(started)
+    if d["category"]:
+        out.append(f"- **Category:** {inline(d['category'], 100)}")
+    nu = d["next_update"]
+    due = _ts(nu["due_at"])
+    if due is None:
+        out.append(f"- **Next status update:** {nu['reason']}")
+    elif nu["status"] == "overdue":
+        late = clock.duration(now - due)
+        out.append(f"- **Next status update:** **OVERDUE** by {late} (was due {clock.clock(due, now)})")
+    else:
+        out.append(f"- **Next status update:** due {clock.clock(due, now)} (in {clock.duration(due - now)})")
+    last = nu["last_update"]
+    if last:
+        at = _ts(last["at"])
+        assert at is not None
+        out.append(f"- **Last update** ({clock.clock(at, now)}, {inline(last['author'], 100)}): {inline(last['text'])}")
+
+    out += ["", "## Roles", ""]
+    for role, holders in d["roles"].items():
+        out.append(f"- **{inline(role, 40)}:** {_who(holders)}")
+
+    out += ["", "## Summary and impact", ""]
+    out.append(f"- **Summary:** {inline(d['summary']) or missing('none yet — set one with `/summary TEXT`')}")
+    out.append(f"- **Impact:** {inline(d['impact']) or missing('not described yet — `/impact TEXT`')}")
+    if d["rootcause"]:
+        out.append(f"- **Root cause:** {inline(d['rootcause'])}")
+
+    out += ["", "## Hypotheses", ""]
+    hyps = d["hypotheses"]
+    open_h = [h for h in hyps if h["status"] == "open"]
+    settled = [h for h in hyps if h["status"] != "open"]
+    if not open_h:
+        out.append(missing("No open hypotheses" + (" — state one with `/hypothesis TEXT`." if not hyps else ".")))
+    for h in open_h:
+        out.append(f"- **{h['ref']}** (open, {inline(h['author'], 100)}): {inline(h['text'])}")
+    for h in settled:
+        note = f" — {inline(h['note'])}" if h["note"] else ""
+        out.append(f"- {h['ref']} {h['status']}: {inline(h['text'])}{note}")
+
+    for title, key, hint in (("decisions", "decisions", "/decision"), ("actions", "actions", "/action")):
+        total = d[f"{key}_total"]
+        shown = len(d[key])
+        more = f" (last {shown} of {total})" if total > shown else ""
+        out += ["", f"## Last {title}{more}", ""]
+        if not d[key]:
+            out.append(missing(f"None recorded yet ({code(hint + ' TEXT')})."))
+        out.extend(_line(e, now) for e in d[key])
+
+    cl = d["checklist"]
+    out += ["", f"## Checklist: {cl['phase']} ({cl['done']} of {cl['total']} done)", ""]
+    if not cl["total"]:
+        out.append(missing(f"Phase {cl['phase']} has no checklist."))
+    elif not cl["open"]:
+        out.append(missing("Every item is done."))
+    for item in cl["open"]:
+        out.append(f"- [ ] {item['n']}. {inline(item['text'])}")
+
+    out += ["", "## Open follow-ups", ""]
+    if not d["followups_open"]:
+        out.append(missing("None open."))
+    for f in d["followups_open"]:
+        owner = f"@{inline(f['owner'], 100)}" if f["owner"] else missing("no owner")
+        due_text = f"due {inline(f['due'], 40)}" if f["due"] else missing("no due date")
+        out.append(f"- **{f['ref']}** {inline(f['text'])} — {owner}, {due_text}")
+    if d["followups_done"]:
+        out.append(f"- _and {d['followups_done']} done_")
+
+    again = code(f"incident-tui snapshot {d['ref']} --at-seq {d['seq']}")
+    out += ["", "---", "", f"_{d['ref']} as of seq {d['seq']}; {again} shows this snapshot again._", ""]
+    return "\n".join(out)
+
+
+def render_snapshot(data: dict[str, Any], fmt: Format) -> str:
+    if fmt == "json":
+        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "md":
+        return snapshot_markdown(data)
+    raise ValueError(f"unknown snapshot format {fmt!r}; use md or json")
+
+
+def snapshot_document(
+    events: Sequence[Event],
+    incident_id: str,
+    runbooks: Runbooks,
+    now: datetime,
+    fmt: Format = "md",
+    at_seq: int | None = None,
+) -> str:
+    """The handoff snapshot of `incident_id` in `fmt` ("md" or "json"), now or as of `at_seq`."""
+    return render_snapshot(snapshot_data(events, incident_id, runbooks, now, at_seq), fmt)
