@@ -83,7 +83,10 @@ class Command:
 
 
 def _local_now(now: datetime | None) -> datetime:
-    return (now or datetime.now().astimezone()).astimezone()
+    """`now` in the zone back-dates are read in: the given one, else the process's local zone."""
+    if now is None:
+        return datetime.now().astimezone()
+    return now if now.tzinfo is not None else now.astimezone()
 
 
 def _backdate(stamp: str, now: datetime) -> datetime:

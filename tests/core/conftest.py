@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+CliRunner = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "incidents.jsonl"
+
+
+@pytest.fixture
+def cli(store_path: Path) -> CliRunner:
+    """Run the real `incident-tui` in a child process against the test's store."""
+
+    def run(*args: str, user: str | None = "alice", input: str | None = None, store: Path | bool | None = None):
+        """`store=False` / `user=None` leave those to the config file and defaults."""
+        env = dict(os.environ)
+        if store is not False:
+            env["INCIDENT_TUI_STORE"] = str(store or store_path)
+        if user is not None:
+            env["INCIDENT_TUI_USER"] = user
+        return subprocess.run(
+            [sys.executable, "-m", "incident_tui", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            input=input,
+            timeout=60,
+        )
+
+    return run

@@ -1,0 +1,137 @@
+"""The CLI as a user runs it: real processes on a real store file."""
+
+from __future__ import annotations
+
+import json
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from .conftest import CliRunner
+
+
+def test_declare_log_and_read_back(cli: CliRunner) -> None:
+    r = cli("declare", "Checkout", "502s", "--severity", "sev2", "--summary", "EU only")
+    assert (r.returncode, r.stdout.strip()) == (0, "INC-1")
+    assert cli("log", "INC-1", "/assign", "commander", "alice").returncode == 0
+    assert cli("log", "1", "pool", "exhausted", "#db", user="bob").returncode == 0
+    shown = json.loads(cli("show", "1", "--json").stdout)
+    assert shown["ref"] == "INC-1" and shown["severity"] == "SEV2" and shown["summary"] == "EU only"
+    assert shown["roles"] == {"commander": ["alice"]} and shown["commander"] == "alice"
+    events = [json.loads(line) for line in cli("events", "INC-1", "--json").stdout.splitlines()]
+    assert [e["kind"] for e in events] == ["incident.declared", "role.assigned", "note"]
+    assert events[2]["author"] == "bob" and events[2]["data"]["tags"] == ["db"]
+    assert [e["seq"] for e in events] == [1, 2, 3]
+    text = cli("show", "INC-1").stdout
+    assert "commander  alice" in text and "SEV2" in text
+
+
+def test_every_kind_of_line_from_two_shells_at_once(cli: CliRunner) -> None:
+    assert cli("declare", "DB down").returncode == 0
+    lines = [
+        "plain note #tag",
+        "@00:01 backdated note",
+        "/decision fail over",
+        "/action failing over",
+        "/obs replica healthy",
+        "/hypothesis disk full",
+        "/update investigating",
+        "/phase triage",
+        "/assign scribe bob",
+        "/title DB down in EU",
+        "/summary primary unreachable",
+        "/impact writes fail",
+        "/category availability",
+        "/detected alert fired",
+        "/followup add disk alert @carol due:2026-12-01",
+        "/rootcause disk filled by logs",
+        "/why logs not rotated",
+    ]
+
+    def run(args: tuple[str, str]) -> int:
+        who, line = args
+        return cli("log", "INC-1", line, user=who).returncode
+
+    work = [("alice" if i % 2 else "bob", line) for i, line in enumerate(lines)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        assert list(pool.map(run, work)) == [0] * len(lines)
+    events = [json.loads(x) for x in cli("events", "--json").stdout.splitlines()]
+    assert [e["seq"] for e in events] == list(range(1, len(lines) + 2))
+    assert {e["author"] for e in events[1:]} == {"alice", "bob"}
+    for follow_up in ("/confirm H1 yes", "/done F1", "/sev 1", "/check 1", "/resolve"):
+        assert cli("log", "1", follow_up).returncode == 0, follow_up
+    state = json.loads(cli("show", "1", "--json").stdout)
+    assert state["phase"] == "resolved" and state["severity"] == "SEV1"
+    assert state["hypotheses"][0]["status"] == "confirmed" and state["followups"][0]["done"]
+    assert cli("list").stdout.startswith("no active incidents")
+    assert "INC-1" in cli("list", "--all").stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("log", "INC-9", "hello"), "unknown incident 'INC-9'"),
+        (("log", "1", "/frobnicate", "x"), "unknown command /frobnicate"),
+        (("log", "1", "/sev", "9"), "unknown severity"),
+        (("log", "1", "/phase", "done"), "unknown phase"),
+        (("log", "1", "/assign", "king", "bob"), "unknown role"),
+        (("declare", "x", "--severity", "SEV0"), "unknown severity"),
+        (("show", "nope"), "unknown incident"),
+        (("events", "--since", "-1"), "--since"),
+        (("list", "--bogus"), "unrecognized arguments"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_writes_nothing(cli: CliRunner, store_path: Path, args, message) -> None:
+    assert cli("declare", "DB down").returncode == 0
+    before = store_path.read_bytes()
+    r = cli(*args)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and r.stderr.count("\n") == 1 and r.stdout == ""
+    assert store_path.read_bytes() == before
+
+
+def test_a_corrupt_store_is_exit_1_naming_file_and_line(cli: CliRunner, store_path: Path) -> None:
+    assert cli("declare", "DB down").returncode == 0
+    content = store_path.read_bytes() + b"{oops}\n"
+    store_path.write_bytes(content)
+    for args in (("list",), ("log", "1", "hello")):
+        r = cli(*args)
+        assert r.returncode == 1 and f"{store_path}:3:" in r.stderr and r.stderr.count("\n") == 1
+        assert store_path.read_bytes() == content
+
+
+def test_demo_writes_a_realistic_incident(cli: CliRunner) -> None:
+    assert cli("demo").stdout.strip() == "INC-1"
+    s = json.loads(cli("show", "1", "--json").stdout)
+    assert s["phase"] == "resolved" and s["severity"] == "SEV1"
+    assert [h["status"] for h in s["hypotheses"]] == ["rejected", "confirmed"]
+    assert len(s["followups"]) == 4 and s["rootcause"] and len(s["whys"]) == 5
+    assert set(s["roles"]) == {"commander", "scribe", "comms", "sme"}
+    kinds = {json.loads(x)["kind"] for x in cli("events", "--json").stdout.splitlines()}
+    assert {"decision", "action", "update", "phase.set", "detected", "checklist.set"} <= kinds
+    assert cli("demo", "--until", "triage").stdout.strip() == "INC-2"
+    assert json.loads(cli("show", "2", "--json").stdout)["phase"] == "triage"
+
+
+def test_settings_come_from_flag_then_environment_then_config_file(cli: CliRunner, tmp_path: Path) -> None:
+    other = tmp_path / "from-config.jsonl"
+    config = Path(os.environ["INCIDENT_TUI_CONFIG"])
+    config.write_text(f'store = "{other}"\nuser = "carol"\n')
+    assert cli("declare", "from config", store=False, user=None).returncode == 0
+    assert cli("log", "1", "env user", store=False).returncode == 0
+    assert cli("--user", "dave", "log", "1", "flag user", store=False).returncode == 0
+    events = [json.loads(x) for x in cli("events", "--json", store=other).stdout.splitlines()]
+    assert [e["author"] for e in events] == ["carol", "alice", "dave"]
+    config.write_text("colour = 'red'\n")
+    r = cli("list")
+    assert r.returncode == 2 and "unknown setting" in r.stderr
+
+
+def test_hostile_text_is_shown_inert_on_the_terminal(cli: CliRunner) -> None:
+    cli("declare", "title \x1b]0;pwned\x07 \x1b[2J")
+    cli("log", "1", "note \x9b31m \u202eevil")
+    out = cli("list").stdout + cli("show", "1").stdout + cli("events").stdout
+    assert "\x1b" not in out and "\x9b" not in out and "\u202e" not in out
+    assert "␛]0;pwned␇" in out
