@@ -1,0 +1,125 @@
+"""The on-disk outbox of a remote store: writes that wait for the server's acknowledgement.
+
+One JSON-lines file per (user, server). An event is appended and fsynced here before it
+is sent, and removed only once the server has answered its seq, so a write survives the
+server, the network and the client itself going away; any later run by that user
+against that server sends it again with the same id (the server stores an id once).
+Several processes (an app and CLI runs) may share a file: every change takes a flock,
+and removal rewrites the file to a temporary name and renames it over the old one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import orjson
+
+from ..domain.events import Event, EventError
+
+
+def outbox_path(data_dir: Path, user: str, url: str, folder: str = "outbox") -> Path:
+    """`<data_dir>/<folder>/<user>@<host>-<hash>.jsonl`: readable, and unique per user and server."""
+    host = re.sub(r"^[a-z]+://", "", url.lower()).split("/")[0]
+    clean = lambda s: re.sub(r"[^A-Za-z0-9._-]+", "_", s)[:40] or "_"  # noqa: E731
+    digest = hashlib.sha256(f"{user}\0{url}".encode()).hexdigest()[:10]
+    return data_dir / folder / f"{clean(user)}@{clean(host)}-{digest}.jsonl"
+
+
+class Outbox:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lockfd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self._sig: tuple[int, int, int] | None = None
+        self._cache: list[Event] = []
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        fcntl.flock(self._lockfd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lockfd, fcntl.LOCK_UN)
+
+    def add(self, events: Sequence[Event]) -> None:
+        data = b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events)
+        with self._locked():
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def events(self) -> list[Event]:
+        """What waits, oldest first. Re-read only when the file changed (stat is cheap)."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            self._sig, self._cache = None, []
+            return []
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        if sig != self._sig:
+            with self._locked():
+                self._cache = self._read()
+                self._sig = sig
+        return list(self._cache)
+
+    def _read(self) -> list[Event]:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        out: list[Event] = []
+        seen: set[str] = set()
+        for line in raw.split(b"\n"):
+            if not line.strip():
+                continue
+            try:
+                e = Event.from_dict(orjson.loads(line))
+            except (orjson.JSONDecodeError, EventError):
+                continue  # a torn last line of a crashed add: that write was never acknowledged
+            if e.id not in seen:
+                seen.add(e.id)
+                out.append(e)
+        return out
+
+    def remove(self, ids: set[str]) -> None:
+        if not ids:
+            return
+        with self._locked():
+            keep = [e for e in self._read() if e.id not in ids]
+            if not keep:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path)
+                return
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in keep))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self.path)
+
+    def set_aside(self, events: Sequence[Event], reason: str) -> Path:
+        """Keep events the server refused for good beside the outbox, so nothing typed vanishes."""
+        side = self.path.with_suffix(".refused.jsonl")
+        with self._locked(), open(side, "ab") as f:
+            for e in events:
+                f.write(orjson.dumps({"reason": reason, "event": e.to_dict()}) + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self.remove({e.id for e in events})
+        return side
+
+    def close(self) -> None:
+        if self._lockfd >= 0:
+            os.close(self._lockfd)
+            self._lockfd = -1
