@@ -118,3 +118,17 @@ def test_safe_text_caps_length_and_can_flatten_lines() -> None:
 
 def test_tags() -> None:
     assert extract_tags("pool #DB exhausted #db, see #checkout-api. not#tag ##x") == ["db", "checkout-api"]
+
+
+def test_every_phase_ships_a_checklist_and_a_team_folder_replaces_phases(tmp_path) -> None:
+    from incident_tui.domain.checklists import RunbookError, load_runbooks
+
+    defaults = load_runbooks()
+    assert all(defaults[p] for p in defaults)
+    (tmp_path / "triage.toml").write_text('items = [{ id = "call-dba", text = "Call the DBA" }, "Check dashboards"]\n')
+    team = load_runbooks(tmp_path)
+    assert [i.text for i in team["triage"]] == ["Call the DBA", "Check dashboards"]
+    assert team["mitigating"] == defaults["mitigating"]
+    (tmp_path / "bogus.toml").write_text('phase = "lunch"\n')
+    with pytest.raises(RunbookError, match="bogus.toml: unknown phase 'lunch'"):
+        load_runbooks(tmp_path)
