@@ -9,6 +9,7 @@ that records it, so a gap is never silent.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 from ..domain.checklists import Runbooks
 from ..domain.events import Event, parse_at
@@ -28,16 +29,23 @@ def postmortem_document(state: IncidentState, runbooks: Runbooks, now: datetime)
         f"# Postmortem: {state.ref} · {inline(state.title, 300)}",
         "",
         f"_Blameless draft generated {clock.stamp(now)} from the timeline (events up to seq {state.last_seq})."
-        f" All times are {clock.zone(state.declared_at)}. It describes what happened and what we will change,"
+        f" All times are {_zones(state, m)}. It describes what happened and what we will change,"
         " not who is to blame; edit it before publishing._",
     ]
     out += _summary(state, m)
-    out += _timeline(state)
+    out += _timeline(state, m)
     out += _root_cause(state)
     out += _measures(state)
     out += _metrics(state, m, runbooks)
     out.append("")
     return "\n".join(out)
+
+
+def _zones(s: IncidentState, m: Metrics) -> str:
+    """The zone times are shown in, and the one a DST change switched to (rows then say so)."""
+    latest = max([m.end, *(parse_at(e.at) for e in s.timeline[-1:])])
+    first, last = clock.zone(s.declared_at), clock.zone(latest)
+    return first if first == last else f"{first}, then {last} where marked"
 
 
 # -- Issue summary ----------------------------------------------------------------------
@@ -87,11 +95,14 @@ def _summary(s: IncidentState, m: Metrics) -> list[str]:
 
 
 def _severity_story(s: IncidentState, m: Metrics) -> str:
-    first = s.severity_history[0][0] if s.severity_history else s.severity
-    text = f"{m.peak_severity} at peak"
-    changes = [f"{sev} at {clock.clock(at, s.declared_at)}" for sev, at, _seq in s.severity_history[1:]]
-    text += f" (declared {first}" + (f"; {', '.join(changes)}" if changes else "") + ")"
-    return text
+    history = s.severity_history
+    first = history[0][0] if history else s.severity
+    changes = []
+    for (before, _a, _s), (sev, at, _seq) in pairwise(history):
+        if sev != before:
+            verb = "escalated" if SEVERITIES.index(sev) < SEVERITIES.index(before) else "downgraded"
+            changes.append(f"{verb} to {sev} at {clock.clock(at, s.declared_at)}")
+    return f"{m.peak_severity} at peak (declared {first}" + "".join(f", {c}" for c in changes) + ")"
 
 
 # -- Timeline ---------------------------------------------------------------------------
@@ -102,9 +113,9 @@ _SKIP = frozenset(
 )
 
 
-def _timeline(s: IncidentState) -> list[str]:
+def _timeline(s: IncidentState, m: Metrics) -> list[str]:
     prev_sev: dict[int, str] = {}
-    for (before, _a, _s), (_sev, _at, seq) in zip(s.severity_history, s.severity_history[1:], strict=False):
+    for (before, _a, _s), (_sev, _at, seq) in pairwise(s.severity_history):
         prev_sev[seq] = before
     hyp_text = {h.number: h.text for h in s.hypotheses}
     rows: list[tuple[datetime, int, str, str]] = []
@@ -138,7 +149,7 @@ def _timeline(s: IncidentState) -> list[str]:
         "",
         "## Timeline",
         "",
-        f"_Times are {clock.zone(s.declared_at)}, sorted by when things happened (back-dated entries included)."
+        f"_Times are {_zones(s, m)}, sorted by when things happened (back-dated entries included)."
         + (
             f" {skipped} plain note{'s' if skipped != 1 else ''} and the checklist ticks are left out;"
             f" {code(f'incident-tui events {s.ref}')} has the full log._"

@@ -1,0 +1,181 @@
+from __future__ import annotations
+
+from incident_tui.docs import postmortem_document
+from incident_tui.domain.checklists import Runbooks
+
+from .conftest import DEMO_NOW, Demo, Script, normalize
+from .golden import check_golden, section
+
+SECTIONS = [
+    "## Issue summary",
+    "## Timeline",
+    "## Root cause and resolution",
+    "## Corrective and preventive measures",
+    "## Metrics",
+]
+
+
+def test_demo_postmortem_matches_reviewed_golden_file(demo: Demo, runbooks: Runbooks) -> None:
+    md = postmortem_document(demo.state, runbooks, DEMO_NOW)
+    check_golden("demo_postmortem.md", normalize(md, demo))
+
+
+def test_demo_postmortem_has_the_blameless_sections_in_order(demo: Demo, runbooks: Runbooks) -> None:
+    md = postmortem_document(demo.state, runbooks, DEMO_NOW)
+    headings = [line for line in md.split("\n") if line.startswith("## ")]
+    assert headings == SECTIONS
+    assert md.startswith("# Postmortem: INC-1 · Checkout failing with 502s for EU customers\n")
+    assert "not who is to blame" in md.split("\n## ")[0]
+
+
+def test_issue_summary_gives_duration_with_zone_impact_and_root_cause(demo: Demo, runbooks: Runbooks) -> None:
+    summary = section(postmortem_document(demo.state, runbooks, DEMO_NOW), "## Issue summary").split("\n")
+    assert summary[0] == (
+        "- **Duration:** 48m, from 2026-11-27 14:58:00 CET (declared) to 2026-11-27 15:46:00 CET (resolved)."
+    )
+    assert "- **Impact began:** 2026-11-27 14:52:00 CET, 6m before the incident was declared." in summary
+    assert "- **Detected by:** PagerDuty: checkout-api 5xx rate above 5% for 5 minutes #alert" in summary
+    assert "- **Impact:** EU customers cannot complete checkout; \\~40% of EU orders failing" in summary
+    assert "- **Severity:** SEV1 at peak (declared SEV2, escalated to SEV1 at 15:01:00)" in summary
+    assert "- **Root cause:** v2.41 did not return DB connections to the pool on the payment-retry path" in summary
+    assert "- **Responders:** commander alice; scribe bob; comms dave; sme carol, erin." in summary
+
+
+def test_timeline_has_detection_decisions_actions_misleading_paths_escalation_and_resolution(
+    demo: Demo, runbooks: Runbooks
+) -> None:
+    timeline = section(postmortem_document(demo.state, runbooks, DEMO_NOW), "## Timeline")
+    note, _, *rows = timeline.split("\n")
+    assert note.startswith("_Times are CET (UTC+01:00), sorted by when things happened")
+    assert "1 plain note and the checklist ticks are left out" in note
+    assert rows[:2] == ["| Time | What happened | Who |", "|---|---|---|"]
+    body = rows[2:]
+    # The back-dated detection sorts first although it was typed after the declaration.
+    assert body[0] == (
+        "| 14:52:00 | **Detected**: PagerDuty: checkout-api 5xx rate above 5% for 5 minutes #alert | pagerbot |"
+    )
+    assert (
+        body[1] == "| 14:58:00 | **Incident declared** at SEV2: Checkout failing with 502s for EU customers | alice |"
+    )
+    expected_in_order = [
+        "| 14:58:30 | Role: alice is commander | alice |",
+        "| 15:01:00 | **Escalated** from SEV2 to SEV1 | alice |",
+        "| 15:09:00 | **Misleading path**: H1 rejected: orders-db-eu primary is overloaded by a slow query #db"
+        " — primary load is normal; pool exhaustion comes from the client side | carol |",
+        "| 15:14:00 | **Decision**: Roll back checkout-api EU to v2.40 instead of scaling the pool #rollback | alice |",
+        "| 15:15:00 | **Action**: Started rollback of checkout-api EU to v2.40 #rollback | erin |",
+        "| 15:19:00 | **Action**: Rollback complete in eu-west-1 and eu-central-1 #rollback | erin |",
+        "| 15:23:00 | **Mitigated**: phase monitoring, watching for recurrence | alice |",
+        "| 15:46:00 | **Resolved**: normal operation restored | alice |",
+    ]
+    positions = [body.index(row) for row in expected_in_order]
+    assert positions == sorted(positions)
+    times = [row.split(" | ")[0] for row in body]
+    assert times == sorted(times)
+    assert not any("checklist" in row.lower() or "Connection count per pod" in row for row in body)
+
+
+def test_root_cause_section_has_the_five_whys_as_recorded(demo: Demo, runbooks: Runbooks) -> None:
+    body = section(postmortem_document(demo.state, runbooks, DEMO_NOW), "## Root cause and resolution")
+    assert "### Root cause\n\nv2.41 did not return DB connections to the pool on the payment-retry path" in body
+    whys = [line for line in body.split("\n") if line[:3] in {"1. ", "2. ", "3. ", "4. ", "5. "}]
+    assert whys == [f"{i}. {w}" for i, w in enumerate(demo.state.whys, 1)]
+    assert "- **H1** rejected (misleading path): orders-db-eu primary is overloaded" in body
+    assert "- 15:14:00 decision: Roll back checkout-api EU to v2.40 instead of scaling the pool #rollback" in body
+    assert "- **Mitigated** 2026-11-27 15:23:00 CET (phase monitoring)." in body
+    assert "- **Resolved** 2026-11-27 15:46:00 CET." in body
+
+
+def test_measures_are_grouped_with_owner_and_due_and_gaps_are_called_out(demo: Demo, runbooks: Runbooks) -> None:
+    body = section(postmortem_document(demo.state, runbooks, DEMO_NOW), "## Corrective and preventive measures")
+    assert body.split("\n") == [
+        "### Open (4)",
+        "",
+        "| # | Action item | Owner | Due |",
+        "|---|---|---|---|",
+        "| F1 | Add an alert on DB pool saturation above 80% #alerting | carol | 2026-12-11 |",
+        "| F2 | Close connections in payment-retry and add a leak test | erin | 2026-12-04 |",
+        "| F3 | Load-test the retry path in staging before EU deploys | erin | _no due date_ |",
+        "| F4 | Canary EU deploys for 30 minutes before full rollout | _no owner_ | _no due date_ |",
+        "",
+        "### Done (0)",
+        "",
+        "_None._",
+        "",
+        "- **Needs an owner:** F4 — a measure nobody owns rarely happens.",
+        "- **Needs a due date:** F3, F4.",
+    ]
+
+
+def test_done_followups_move_to_their_own_group(script: Script, runbooks: Runbooks) -> None:
+    script.declare()
+    script.add(1, "followup", {"text": "Fix the index", "owner": "carol", "due": "2026-03-09"})
+    script.add(2, "followup", {"text": "Write the runbook", "owner": "bob", "due": "2026-03-10"})
+    script.add(3, "followup.done", {"number": 1})
+    body = section(postmortem_document(script.state, runbooks, script.at(5)), "## Corrective and preventive measures")
+    assert "### Open (1)\n\n| # | Action item | Owner | Due |\n|---|---|---|---|\n| F2 | Write the runbook" in body
+    assert "### Done (1)\n\n| # | Action item | Owner | Due |\n|---|---|---|---|\n| F1 | Fix the index" in body
+    assert "Needs an owner" not in body
+
+
+def test_an_unfinished_incident_says_what_is_missing_in_place(script: Script, runbooks: Runbooks) -> None:
+    script.declare()
+    script.add(2, "note", {"text": "looking"})
+    md = postmortem_document(script.state, runbooks, script.at(30))
+    summary = section(md, "## Issue summary")
+    assert (
+        "- **Duration:** 30m so far, from 2026-03-02 10:00:00 CET (declared); _not resolved yet (phase detected)"
+        in (summary)
+    )
+    assert "- **Root cause:** _No root cause recorded yet — add one with `/rootcause TEXT`._" in summary
+    assert "- **Impact:** _not described — add it with `/impact TEXT`._" in summary
+    assert "- **Detected by:** _not recorded — `@HH:MM /detected TEXT` says how and when._" in summary
+    assert "- **Responders:** no commander assigned." in summary
+    rc = section(md, "## Root cause and resolution")
+    assert "_No whys recorded yet — ask why five times with `/why TEXT`._" in rc
+    assert "_No hypotheses were recorded._" in rc
+    assert "- _Not resolved yet — `/resolve` records the end time._" in rc
+    assert section(md, "## Corrective and preventive measures") == (
+        "_No follow-ups recorded yet — add them with `/followup TEXT @owner due:YYYY-MM-DD`._"
+    )
+    metrics = section(md, "## Metrics")
+    assert "| Time to acknowledge | _no commander yet_ |" in metrics
+    assert "| Time to resolve | _not resolved yet_ | declared → phase resolved |" in metrics
+    assert "### Time at each severity (declared → now, still open)" in metrics
+
+
+def test_fewer_than_five_whys_are_shown_as_recorded_with_a_nudge(script: Script, runbooks: Runbooks) -> None:
+    script.declare()
+    script.add(1, "rootcause", {"text": "The index was dropped"})
+    script.add(2, "why", {"text": "A migration dropped it"})
+    rc = section(postmortem_document(script.state, runbooks, script.at(5)), "## Root cause and resolution")
+    assert "1. A migration dropped it\n\n_1 of five recorded; add more with `/why TEXT`._" in rc
+
+
+def test_postmortem_shows_a_handoff_and_a_reopening(script: Script, runbooks: Runbooks) -> None:
+    script.declare()
+    script.add(1, "role.assigned", {"role": "commander", "user": "alice"})
+    script.add(10, "role.assigned", {"role": "commander", "user": "frank"})
+    script.add(10, "snapshot", {"at_seq": 2, "to": "frank", "from": "alice"})
+    script.add(20, "phase.set", {"phase": "resolved"})
+    script.add(25, "phase.set", {"phase": "mitigating"}, author="frank")
+    script.add(40, "phase.set", {"phase": "resolved"}, author="frank")
+    md = postmortem_document(script.state, runbooks, script.at(60))
+    timeline = section(md, "## Timeline")
+    assert "| 10:10:00 | **Handoff** from alice to frank (snapshot as of seq 2) | alice |" in timeline
+    assert "| 10:25:00 | **Reopened**: phase mitigating | frank |" in timeline
+    assert timeline.count("**Resolved**") == 2
+    assert "- **Responders:** commander alice, frank." in md
+    assert "| Time to resolve | 40m | declared → resolved 10:40:00 |" in md
+
+
+def test_postmortem_days_and_zone_changes_are_spelled_out(script: Script, runbooks: Runbooks) -> None:
+    # Berlin leaves summer time at 01:00 UTC on 2026-10-25: the timeline must say so.
+    script.t0 = script.t0.replace(year=2026, month=10, day=24, hour=21)
+    script.declare()
+    script.add(60 * 4, "phase.set", {"phase": "resolved"})
+    md = postmortem_document(script.state, runbooks, script.at(300))
+    assert "All times are CEST (UTC+02:00), then CET (UTC+01:00) where marked." in md
+    assert "| 23:00:00 | **Incident declared** at SEV3: Search is slow | alice |" in md
+    assert "| 2026-10-25 02:00:00 CET | **Resolved**: normal operation restored | alice |" in md
+    assert "- **Duration:** 4h 00m, from 2026-10-24 23:00:00 CEST (declared) to 2026-10-25 02:00:00 CET" in md
