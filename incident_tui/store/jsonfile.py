@@ -167,7 +167,7 @@ class JsonStore:
                     raise StoreCorrupt(f"{where}: not an incident-tui event store (first line is not its header)")
             else:
                 try:
-                    event = Event.from_dict(_loads(line), require_seq=True)
+                    event = Event.from_dict(_loads(line), require_seq=True, stored=True)
                 except ValueError as exc:  # JSONDecodeError and EventError both
                     raise StoreCorrupt(f"{where}: unreadable event: {exc}") from None
                 if event.seq != len(events) + 1:
