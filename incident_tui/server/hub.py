@@ -22,7 +22,7 @@ log = logging.getLogger("incident_tui.server")
 
 
 class Hub:
-    def __init__(self, store: Store, poll: float = 0.5) -> None:
+    def __init__(self, store: Store, poll: float = 0.1) -> None:
         self.store = store
         self.registry = Registry()
         self.lock = threading.Lock()  # guards _lines and registry against the watcher thread
