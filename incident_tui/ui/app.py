@@ -1,0 +1,394 @@
+"""The war-room app: owns the fold of the store and routes it to the screens.
+
+One path for every change: a screen turns a typed line into events, `append_line`
+writes them through the store in a thread, and the sync loop (sync.py) brings them
+back, with everyone else's, into `registry`. The screens only ever draw the fold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Callable, Sequence
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.style import Style
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.color import Color
+from textual.worker import get_current_worker
+
+from ..domain.checklists import Runbooks
+from ..domain.commands import CommandError, declare_event
+from ..domain.events import Event, now_utc
+from ..domain.fold import Registry
+from ..store.base import Store
+from .drafts import DraftBox
+from .messages import EventsArrived, LineAppended, LineRefused, LinkChanged, StoreLoaded, SyncFailed
+from .palette import WarRoomCommands
+from .screens.dashboard import DashboardScreen
+from .screens.incidents import IncidentListScreen
+from .sync import follow_store
+
+if TYPE_CHECKING:
+    from ..cli import Context
+    from ..config import Config
+
+# Every variable our CSS uses, so that any theme (even a builtin one) renders.
+CSS_DEFAULTS = {
+    "sev1": "#d32f2f",
+    "sev2": "#f57c00",
+    "sev3": "#fbc02d",
+    "sev4": "#1976d2",
+    "sev5": "#757575",
+    "phase-detected": "#ef5350",
+    "phase-triage": "#ffa726",
+    "phase-mitigating": "#ffca28",
+    "phase-monitoring": "#42a5f5",
+    "phase-resolved": "#66bb6a",
+    "phase-postmortem": "#ab47bc",
+    "phase-closed": "#9e9e9e",
+    "overdue": "#d32f2f",
+}
+
+
+# Grouped so the footer fits 80 columns: "f3f4 Inc".
+SWITCH = Binding.Group("Inc", compact=True)
+
+
+class WarRoomApp(App[int]):
+    TITLE = "incident-tui"
+    COMMANDS = App.COMMANDS | {WarRoomCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
+        Binding("f1", "help", "Keys", id="app.help"),
+        Binding("f2", "incidents", "List", id="app.incidents"),
+        Binding("f3", "cycle(-1)", "Previous incident", id="app.prev_incident", group=SWITCH),
+        Binding("f4", "cycle(1)", "Next incident", id="app.next_incident", group=SWITCH),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        runbooks: Runbooks,
+        user: str,
+        *,
+        config: Config | None = None,
+        theme: str | None = None,
+        drafts: DraftBox | None = None,
+        clock: Callable[[], datetime] = now_utc,
+        tz: tzinfo | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.runbooks = runbooks
+        self.user = user
+        self.drafts = drafts
+        self._config = config
+        self._theme_name = theme
+        self._clock = clock
+        self._tz = tz
+        self.registry: Registry | None = None
+        self.link: str = "local"
+        self.pending: list[Event] = []
+        self.history: list[str] = []  # command-bar lines, shared by every open incident
+        self._dashboards: dict[str, DashboardScreen] = {}
+        self._open_order: list[str] = []
+        self._open_when_seen: str | None = None
+
+    # -- time --------------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def localize(self, dt: datetime) -> datetime:
+        return dt.astimezone(self._tz)
+
+    # -- theme -------------------------------------------------------------------
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        for name, value in CSS_DEFAULTS.items():
+            variables.setdefault(name, value)
+        return variables
+
+    def _setup_theme(self) -> None:
+        name = self._theme_name
+        try:
+            from .theming import register_themes
+        except ImportError:  # the themes land separately; Textual's own theme until then
+            register_themes = None
+        if register_themes is not None and self._config is not None:
+            chosen = register_themes(self, self._config)
+            name = name or chosen
+        elif register_themes is not None and name is not None:
+            try:
+                from ..config import load_config
+
+                register_themes(self, load_config(theme=name))
+            except Exception:  # a test or embedding without a config: the named theme may still exist
+                pass
+        if name and name in self.available_themes:
+            self.theme = name
+
+    def _variable_style(self, name: str, **kw) -> Style:
+        value = self.theme_variables.get(name) or CSS_DEFAULTS.get(name)
+        try:
+            return Style(color=Color.parse(value).rich_color, **kw) if value else Style(**kw)
+        except Exception:
+            return Style(**kw)
+
+    def severity_style(self, severity: str) -> Style:
+        return self._variable_style(severity.lower(), bold=True)
+
+    def phase_style(self, phase: str) -> Style:
+        return self._variable_style(f"phase-{phase}")
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self._setup_theme()
+        self._install_hangup()
+        self.install_screen(IncidentListScreen(), "incidents")
+        self.push_screen("incidents")
+        self.set_interval(1.0, self._tick)
+        self._sync()
+
+    def _install_hangup(self) -> None:
+        # Over SSH a dropped link sends SIGHUP, which would kill us before anything is saved.
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(sig, self._hangup)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+            pass
+
+    def _hangup(self) -> None:
+        self.save_drafts()
+        self.exit(0)
+
+    def on_unmount(self) -> None:
+        self.save_drafts()
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+
+    def save_drafts(self) -> None:
+        for dash in self._dashboards.values():
+            if dash.is_mounted:
+                dash.save_draft()
+
+    async def action_quit(self) -> None:
+        self.save_drafts()
+        self.exit(0)
+
+    def _tick(self) -> None:
+        screen = self.screen
+        if isinstance(screen, DashboardScreen):
+            screen.tick()
+        elif isinstance(screen, IncidentListScreen) and int(self.now().timestamp()) % 15 == 0:
+            screen.refresh_rows()  # ages move slowly; a rebuild every 15 s is plenty
+
+    # -- sync ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def _sync(self) -> None:
+        worker = get_current_worker()
+        follow_store(self.store, self.post_message, lambda: worker.is_cancelled)
+
+    def on_store_loaded(self, message: StoreLoaded) -> None:
+        self.registry = message.registry
+        self._list_screen().refresh_rows()
+        drafts = [i for i in (self.drafts.incidents() if self.drafts else []) if i in self.registry.incidents]
+        active = self.registry.active()
+        for incident in drafts:
+            self.open_incident(incident)
+        if drafts:
+            self.notify("restored unsent lines from your last session", title="Drafts", markup=False)
+        elif len(active) == 1:
+            self.open_incident(active[0].id)
+
+    def on_events_arrived(self, message: EventsArrived) -> None:
+        if self.registry is None:
+            return
+        touched = self.registry.extend(message.events)
+        self._list_screen().refresh_rows()
+        for incident in touched:
+            dash = self._dashboards.get(incident)
+            if dash is not None:
+                dash.state_changed()
+        if self._open_when_seen in touched:
+            self.open_incident(self._open_when_seen)
+            self._open_when_seen = None
+        for e in message.events:
+            self._react(e)
+
+    def _react(self, e: Event) -> None:
+        """Documents that open themselves: a handoff to or from me, the postmortem phase."""
+        if e.kind == "snapshot" and self.user in (e.data.get("to"), e.data.get("from")):
+            at_seq = e.data.get("at_seq")
+            self.show_document(e.incident, "snapshot", at_seq=at_seq if isinstance(at_seq, int) else None)
+        elif e.kind == "phase.set" and e.data.get("phase") == "postmortem" and e.incident in self._dashboards:
+            self.show_document(e.incident, "postmortem")
+
+    def on_link_changed(self, message: LinkChanged) -> None:
+        self.link = message.link
+        self.pending = message.pending
+        for dash in self._dashboards.values():
+            dash.state_changed()
+
+    def on_sync_failed(self, message: SyncFailed) -> None:
+        self.notify(f"store read failed, retrying: {message.reason}", severity="error", markup=False)
+
+    # -- writing -------------------------------------------------------------------
+
+    @work(thread=True, group="append", exit_on_error=False)
+    def append_line(self, incident: str, line: str, events: Sequence[Event]) -> None:
+        try:
+            stored = self.store.append(events)
+        except Exception as exc:  # the reason goes to the bar, the typed text stays
+            self.post_message(LineRefused(incident, line, str(exc) or type(exc).__name__))
+            return
+        pending = self.store.pending()
+        self.post_message(LineAppended(incident, line, stored))
+        if any(e.seq is None for e in stored):
+            self.post_message(LinkChanged(self.store.link_state(), pending))
+
+    def on_line_appended(self, message: LineAppended) -> None:
+        dash = self._dashboards.get(message.incident)
+        if dash is not None and dash.is_mounted:
+            dash.line_appended(message.line, message.stored)
+        elif message.stored and message.stored[0].kind == "incident.declared":
+            self.notify("incident declared", markup=False)
+
+    def on_line_refused(self, message: LineRefused) -> None:
+        dash = self._dashboards.get(message.incident)
+        if dash is not None and dash.is_mounted:
+            dash.line_refused(message.line, message.reason)
+        else:
+            self.notify(f"not written: {message.reason}", severity="error", markup=False)
+
+    def declare(self, fields: tuple[str, str, str] | None) -> None:
+        if not fields:
+            return
+        title, severity, summary = fields
+        try:
+            event = declare_event(title, self.user, severity, summary)
+        except CommandError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self._open_when_seen = event.incident
+        self.append_line(event.incident, f"declare {title}", [event])
+
+    # -- navigation ------------------------------------------------------------------
+
+    def _list_screen(self) -> IncidentListScreen:
+        return self.get_screen("incidents")  # type: ignore[return-value]
+
+    def open_incident(self, incident: str) -> None:
+        if self.registry is None or incident not in self.registry.incidents:
+            return
+        name = f"inc-{incident}"
+        if incident not in self._dashboards:
+            dash = DashboardScreen(incident)
+            self._dashboards[incident] = dash
+            self._open_order.append(incident)
+            self.install_screen(dash, name)
+        self.switch_screen(name)
+
+    def action_incidents(self) -> None:
+        self.switch_screen("incidents")
+
+    def action_cycle(self, step: int) -> None:
+        if not self._open_order:
+            return
+        current = getattr(self.screen, "incident", None)
+        i = self._open_order.index(current) + step if current in self._open_order else 0
+        self.open_incident(self._open_order[i % len(self._open_order)])
+
+    def action_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    # -- documents -----------------------------------------------------------------
+
+    def _docs(self):
+        try:
+            from .. import docs
+        except ImportError:
+            self.notify("documents are not available in this build (incident_tui.docs)", severity="warning")
+            return None
+        return docs
+
+    def render_document(self, incident: str, kind: str, at_seq: int | None = None) -> str | None:
+        docs = self._docs()
+        if docs is None or self.registry is None:
+            return None
+        state = self.registry.incidents[incident]
+        if kind == "snapshot":
+            return docs.snapshot_document(state.timeline, incident, self.runbooks, self.now(), "md", at_seq)
+        return docs.postmortem_document(state, self.runbooks, self.now())
+
+    def show_document(self, incident: str, kind: str, at_seq: int | None = None) -> None:
+        from .screens.document import DocumentScreen
+
+        try:
+            text = self.render_document(incident, kind, at_seq)
+        except Exception as exc:  # a document bug must not take the war room down
+            self.notify(f"could not render the {kind}: {exc}", severity="error", markup=False)
+            return
+        if text is None or self.registry is None:
+            return
+        ref = self.registry.incidents[incident].ref
+        if kind == "snapshot":
+            title = f"{ref} handoff snapshot" + (f" at seq {at_seq}" if at_seq else "")
+        else:
+            title = f"{ref} postmortem draft"
+        self.push_screen(DocumentScreen(f"{title} · Esc back · ctrl+s export", text, incident))
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def export_documents(self, incident: str) -> None:
+        if self.registry is None:
+            return
+        state = self.registry.incidents[incident]
+        try:
+            docs = {k: self.render_document(incident, k) for k in ("snapshot", "postmortem")}
+        except Exception as exc:
+            self.call_from_thread(self.notify, f"could not render: {exc}", severity="error", markup=False)
+            return
+        if any(v is None for v in docs.values()):
+            return
+        written = []
+        for folder in (Path.cwd(), self._config.data_dir if self._config else None):
+            if folder is None:
+                continue
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                for kind, text in docs.items():
+                    path = folder / f"{state.ref}-{kind}.md"
+                    path.write_text(text or "", "utf-8")
+                    written.append(str(path))
+                break
+            except OSError:
+                written.clear()
+        if written:
+            self.call_from_thread(self.notify, "wrote " + " and ".join(written), title="Exported", markup=False)
+        else:
+            self.call_from_thread(self.notify, "could not write the documents anywhere", severity="error", markup=False)
+
+
+def run_app(ctx: Context) -> int:
+    config = ctx.config
+    store = ctx.store
+    drafts = DraftBox(config.data_dir / "drafts", store.location)
+    app = WarRoomApp(store, ctx.runbooks, config.user, config=config, drafts=drafts)
+    app.run()
+    return app.return_code or 0

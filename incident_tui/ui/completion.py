@@ -1,0 +1,66 @@
+"""Tab completion for the command bar: commands, phases, roles, people, H/F numbers.
+
+Pure: takes the typed line and the incident state, returns the new line and the
+candidates (shown in the hint line when there is more than one).
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..domain.commands import COMMANDS
+from ..domain.fold import IncidentState
+from ..domain.model import CATEGORIES, PHASES, ROLES
+
+
+def _people(state: IncidentState | None) -> list[str]:
+    return list(state.people) if state else []
+
+
+def _candidates(command: str, argno: int, word: str, state: IncidentState | None) -> list[str]:
+    if word.startswith("@"):
+        return ["@" + p for p in _people(state)]
+    if command == "phase" and argno == 0:
+        return list(PHASES)
+    if command in ("assign", "release"):
+        return list(ROLES) if argno == 0 else _people(state)
+    if command == "handoff" and argno == 0:
+        return _people(state)
+    if command == "sev" and argno == 0:
+        return ["1", "2", "3", "4", "5"]
+    if command == "category" and argno == 0:
+        return list(CATEGORIES)
+    if command in ("confirm", "reject") and argno == 0 and state:
+        return [f"H{h.number}" for h in state.hypotheses if h.status == "open"]
+    if command == "done" and argno == 0 and state:
+        return [f"F{f.number}" for f in state.followups if not f.done]
+    return []
+
+
+def complete(line: str, state: IncidentState | None) -> tuple[str, list[str]]:
+    """Complete the last word of `line`; returns (new line, all candidates)."""
+    head, sep, word = line.rpartition(" ")
+    prefix = head + sep
+    stripped = line.lstrip()
+    if not sep and stripped.startswith("/") and not stripped.startswith("//"):
+        options = ["/" + c for c in COMMANDS]
+    elif stripped.startswith("/") and sep:
+        parts = stripped.split(" ")
+        command = parts[0][1:].lower()
+        argno = len([p for p in parts[1:-1] if p])
+        options = _candidates(command, argno, word, state)
+    elif word.startswith("@"):
+        options = ["@" + p for p in _people(state)]
+    else:
+        return line, []
+    low = word.lower()
+    found = [o for o in options if o.lower().startswith(low)]
+    if not found:
+        return line, []
+    if len(found) == 1:
+        return prefix + found[0] + " ", found
+    common = os.path.commonprefix([f.lower() for f in found])  # noqa: RUF071 - strings, not paths
+    if len(common) > len(word):
+        # Keep the candidates' own case for the completed part.
+        return prefix + found[0][: len(common)], found
+    return line, found

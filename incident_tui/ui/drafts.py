@@ -1,0 +1,47 @@
+"""Unsent command-bar lines, kept on disk so that nothing typed is lost.
+
+Decision: a line still in the bar when the app exits (ctrl+q, SIGHUP, a crash) is NOT
+logged as a note: a half-typed `/sev 1` is not a fact. It is saved as a draft file in
+the data dir (one per store and incident, written within a fraction of a second of each
+keystroke and again on exit) and put back in that incident's command bar on the next
+start, with a notice. A line is removed from the drafts once the store acknowledged it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+class DraftBox:
+    def __init__(self, folder: Path, store_location: str) -> None:
+        self.folder = folder
+        self._prefix = hashlib.sha1(store_location.encode()).hexdigest()[:10]
+
+    def _path(self, incident: str) -> Path:
+        safe = "".join(c for c in incident if c.isalnum() or c == "-")[:64]
+        return self.folder / f"{self._prefix}-{safe}.txt"
+
+    def save(self, incident: str, text: str) -> None:
+        path = self._path(incident)
+        if not text.strip():
+            path.unlink(missing_ok=True)
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text, "utf-8")
+        os.replace(tmp, path)  # a crash leaves the old draft or the new one, never half of one
+
+    def load(self, incident: str) -> str:
+        try:
+            return self._path(incident).read_text("utf-8")
+        except (OSError, UnicodeDecodeError):
+            return ""
+
+    def incidents(self) -> list[str]:
+        """Incident ids with a saved draft for this store."""
+        if not self.folder.is_dir():
+            return []
+        n = len(self._prefix) + 1
+        return [p.stem[n:] for p in self.folder.glob(f"{self._prefix}-*.txt")]

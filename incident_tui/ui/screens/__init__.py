@@ -1,0 +1,1 @@
+"""Screens: the incident list, one dashboard per open incident, forms and the document viewer."""

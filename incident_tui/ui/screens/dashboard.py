@@ -1,0 +1,289 @@
+"""One incident's war room: header, panes, the timeline and the command bar."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from ...domain.commands import COMMANDS, CommandError, to_events
+from ...domain.events import Event
+from ...domain.fold import IncidentState
+from ...domain.text import safe_text
+from ..widgets.checklist import ChecklistPane
+from ..widgets.command_bar import CommandBar
+from ..widgets.followups import FollowupsPane
+from ..widgets.header import IncidentHeader
+from ..widgets.roles import RolesPane
+from ..widgets.summary_strip import SummaryStrip
+from ..widgets.timeline import Timeline, TimelineChanged, TimelineFilter
+
+if TYPE_CHECKING:
+    from ..app import WarRoomApp
+
+DRAFT_SAVE_DELAY = 0.3
+# Grouped so the footer fits 80 columns: "f8f9 Docs".
+DOCS = Binding.Group("Docs", compact=True)
+
+
+class DashboardScreen(Screen[None]):
+    DEFAULT_CSS = """
+    DashboardScreen { layout: vertical; }
+    DashboardScreen #body { height: 1fr; }
+    DashboardScreen #side { width: 44; border-left: vkey $primary-muted; background: $surface; }
+    DashboardScreen.-narrow #side { display: none; }
+    DashboardScreen.-narrow.-panes #side { display: block; width: 1fr; border-left: none; }
+    DashboardScreen.-narrow.-panes Timeline { display: none; }
+    DashboardScreen.-wide.-panes #side { display: none; }
+    DashboardScreen.-wide SummaryStrip { display: none; }
+    DashboardScreen #tl-status { height: 1; padding: 0 1; color: $text-muted; background: $panel; }
+    DashboardScreen #tl-status.-waiting { color: $warning; text-style: bold; }
+    DashboardScreen #hint { height: 1; padding: 0 1; color: $text-muted; }
+    DashboardScreen #hint.-error { color: $error; text-style: bold; }
+    DashboardScreen #hint.-ok { color: $success; }
+    """
+    # Below 100 columns the side panes give way to a two-line summary strip (F10 swaps them in).
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f5", "filter", "Filter", id="dashboard.filter"),
+        Binding("f6", "assign", "Role", id="dashboard.assign"),
+        Binding("f7", "check", "Tick", id="dashboard.check"),
+        Binding("f8", "snapshot", "Snapshot", id="dashboard.snapshot", group=DOCS),
+        Binding("f9", "postmortem", "Postmortem", id="dashboard.postmortem", group=DOCS),
+        Binding("f10", "panes", "Side", id="dashboard.panes"),
+        Binding("ctrl+s", "export", "Export docs", show=False, id="dashboard.export"),
+        Binding("pageup", "page(-1)", "Scroll up", show=False, id="dashboard.page_up"),
+        Binding("pagedown", "page(1)", "Scroll down", show=False, id="dashboard.page_down"),
+        Binding("ctrl+g", "follow", "Follow live", show=False, id="dashboard.follow"),
+    ]
+
+    def __init__(self, incident: str) -> None:
+        super().__init__()
+        self.incident = incident
+        self._dirty = False
+        self._in_flight: str | None = None  # the line the store is writing; Enter waits for it
+        self._draft_timer = None
+
+    @property
+    def war(self) -> WarRoomApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def state(self) -> IncidentState:
+        return self.war.registry.incidents[self.incident]
+
+    @property
+    def bar(self) -> CommandBar:
+        return self.query_one(CommandBar)
+
+    @property
+    def timeline(self) -> Timeline:
+        return self.query_one(Timeline)
+
+    def compose(self) -> ComposeResult:
+        state = self.state
+        yield IncidentHeader()
+        yield SummaryStrip()
+        with Horizontal(id="body"):
+            yield Timeline(state.timeline, local_tz=self.war.localize)
+            with VerticalScroll(id="side", can_focus=False):
+                yield RolesPane()
+                yield ChecklistPane()
+                yield FollowupsPane()
+        yield Static(id="tl-status")
+        yield CommandBar(self.war.history, lambda: self.war.registry.incidents.get(self.incident))
+        yield Static(id="hint")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.sub_title = self.state.ref
+        draft = self.war.drafts.load(self.incident) if self.war.drafts else ""
+        if draft:
+            self.bar.value = draft
+            self.bar.cursor_position = len(draft)
+            self.show_hint(f"restored your unsent line from last time ({len(draft)} characters)", "ok")
+        self.refresh_state()
+        self.bar.focus()
+
+    def on_screen_resume(self) -> None:
+        if self._dirty:
+            self.refresh_state()
+        self.bar.focus()
+
+    # -- state in ---------------------------------------------------------------
+
+    def state_changed(self) -> None:
+        """The app folded new events into this incident (or the link/outbox changed)."""
+        if self.is_current:
+            self.refresh_state()
+        else:
+            self._dirty = True
+
+    def refresh_state(self) -> None:
+        self._dirty = False
+        state = self.state
+        now = self.war.now()
+        self.query_one(IncidentHeader).show(state, now, self.war.link, len(self.war.pending))
+        self.query_one(SummaryStrip).show(state, self.war.runbooks)
+        self.query_one(RolesPane).show(state)
+        cl = self.query_one(ChecklistPane)
+        cl.show(state, self.war.runbooks)
+        self.query_one(FollowupsPane).show(state)
+        self.timeline.set_pending([e for e in self.war.pending if e.incident == self.incident])
+        self.timeline.sync()
+
+    def tick(self) -> None:
+        """Once a second: the clocks move even when nothing happens."""
+        if self.is_current:
+            self.query_one(IncidentHeader).tick(self.state, self.war.now(), self.war.link, len(self.war.pending))
+
+    @on(TimelineChanged)
+    def _timeline_status(self, event: TimelineChanged) -> None:
+        tl = event.timeline
+        status = self.query_one("#tl-status", Static)
+        flt = tl.filter
+        parts = [f"{tl.row_count} entries"]
+        if flt:
+            parts.insert(0, f"filter {safe_text(flt.source, 40, oneline=True)} (F5)")
+        below = tl.new_below
+        if below:
+            parts.append(f"▼ {below} new below: PgDn or ctrl+g to follow")
+        else:
+            parts.append("following live")
+        status.set_class(bool(below), "-waiting")
+        status.update(Text(" · ".join(parts)))
+
+    # -- the command bar ----------------------------------------------------------
+
+    def show_hint(self, text: str, kind: str = "") -> None:
+        hint = self.query_one("#hint", Static)
+        hint.set_classes(f"-{kind}" if kind else "")
+        hint.update(Text(safe_text(text, 400, oneline=True), no_wrap=True, overflow="ellipsis"))
+
+    @on(CommandBar.Hint)
+    def _bar_hint(self, message: CommandBar.Hint) -> None:
+        self.show_hint(message.text)
+
+    @on(Input.Changed, "CommandBar")
+    def _typed(self, event: Input.Changed) -> None:
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft)
+        self.show_hint(self._usage(event.value))
+
+    def _usage(self, value: str) -> str:
+        text = value.lstrip()
+        if text.startswith("@"):
+            text = text.partition(" ")[2].lstrip()
+        if text.startswith("/") and not text.startswith("//"):
+            name = text[1:].split(" ", 1)[0].lower()
+            spec = COMMANDS.get(name)
+            if spec:
+                return f"{spec.usage}: {spec.help}"
+            found = [f"/{c}" for c in COMMANDS if c.startswith(name)]
+            return "  ".join(found) if found else "unknown command: Tab lists them"
+        return "Enter logs a note · /command for more (Tab completes) · @14:02 back-dates"
+
+    def save_draft(self) -> None:
+        if self.war.drafts is not None and self.is_mounted:
+            try:
+                self.war.drafts.save(self.incident, self.bar.value)
+            except OSError as exc:
+                self.show_hint(f"could not save your draft: {exc}", "error")
+
+    @on(Input.Submitted, "CommandBar")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        line = event.value
+        if not line.strip():
+            return
+        if self._in_flight is not None:
+            self.show_hint("still writing the previous line…")
+            return
+        if self.submit_line(line):
+            self._in_flight = line
+            self.bar.add_class("-busy")
+
+    def submit_line(self, line: str) -> bool:
+        """Turn a line into events and hand them to the store; False if refused."""
+        try:
+            events = to_events(line, self.state, self.war.user, self.war.runbooks)
+        except CommandError as exc:
+            self.show_hint(str(exc), "error")
+            return False
+        self.war.append_line(self.incident, line, events)
+        return True
+
+    def line_appended(self, line: str, stored: list[Event]) -> None:
+        if line == self._in_flight:
+            self._in_flight = None
+            self.bar.remove_class("-busy")
+            if self.bar.value == line:
+                self.bar.value = ""
+                self.save_draft()
+            self.bar.remember(line)
+        queued = [e for e in stored if e.seq is None]
+        kinds = ", ".join(dict.fromkeys(e.kind for e in stored))
+        if queued:
+            self.show_hint(f"queued {kinds}: the server is unreachable; it will be sent when the link is back", "ok")
+        else:
+            self.show_hint(f"logged {kinds} (seq {stored[-1].seq})", "ok")
+
+    def line_refused(self, line: str, reason: str) -> None:
+        if line == self._in_flight:
+            self._in_flight = None
+            self.bar.remove_class("-busy")
+        self.show_hint(f"not written: {reason} (your text is kept)", "error")
+
+    # -- actions -----------------------------------------------------------------
+
+    def action_page(self, direction: int) -> None:
+        tl = self.timeline
+        if direction < 0:
+            tl.scroll_page_up(animate=False)
+        else:
+            tl.scroll_page_down(animate=False)
+
+    def action_follow(self) -> None:
+        self.timeline.follow()
+
+    def action_panes(self) -> None:
+        self.toggle_class("-panes")
+
+    def action_filter(self) -> None:
+        from .forms import FilterScreen
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.timeline.set_filter(TimelineFilter.parse(text))
+
+        self.app.push_screen(FilterScreen(self.timeline.filter.source), done)
+
+    def action_assign(self) -> None:
+        from .forms import AssignScreen
+
+        self.app.push_screen(AssignScreen(self.state), self._form_line)
+
+    def action_check(self) -> None:
+        from .forms import CheckScreen
+
+        self.app.push_screen(CheckScreen(self.state, self.war.runbooks), self._form_line)
+
+    def _form_line(self, line: str | None) -> None:
+        if line:
+            self.submit_line(line)
+
+    def action_snapshot(self) -> None:
+        self.war.show_document(self.incident, "snapshot")
+
+    def action_postmortem(self) -> None:
+        self.war.show_document(self.incident, "postmortem")
+
+    def action_export(self) -> None:
+        self.war.export_documents(self.incident)

@@ -1,0 +1,48 @@
+"""A Markdown document (handoff snapshot, postmortem draft) in a full-screen viewer.
+
+The documents module escapes user text inside the Markdown it renders; Textual's
+Markdown widget does not run actions from links, so what shows is what was written.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, MarkdownViewer, Static
+
+
+class DocumentScreen(Screen[None]):
+    DEFAULT_CSS = """
+    DocumentScreen #doc-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+    DocumentScreen MarkdownViewer { height: 1fr; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back", id="document.close"),
+        Binding("f8", "close", "Back", show=False, id="document.close_f8"),
+        Binding("f9", "close", "Back", show=False, id="document.close_f9"),
+        Binding("ctrl+s", "export", "Export docs", id="document.export"),
+    ]
+
+    def __init__(self, title: str, markdown: str, incident: str) -> None:
+        super().__init__()
+        self._title = title
+        self._markdown = markdown
+        self.incident = incident
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self._title), id="doc-title")
+        yield MarkdownViewer(self._markdown, show_table_of_contents=False)
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.query_one(MarkdownViewer).document.focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_export(self) -> None:
+        self.app.export_documents(self.incident)  # type: ignore[attr-defined]

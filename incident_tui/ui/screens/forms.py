@@ -1,0 +1,195 @@
+"""Small modal forms. Each returns a line of the command language (or declare fields),
+so every change still goes through the one path: command -> events -> store."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
+from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from ...domain.checklists import Runbooks
+from ...domain.fold import IncidentState
+from ...domain.model import ROLES, SEVERITIES, SEVERITY_MEANING
+from ...domain.serialize import checklist_view
+from ...domain.text import safe_text
+
+FORM_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: 72; max-width: 100%; height: auto; max-height: 100%;
+    border: thick $primary; background: $surface; padding: 0 1;
+}}
+{name} .form-title {{ text-style: bold; width: 100%; }}
+{name} .form-help {{ color: $text-muted; width: 100%; }}
+{name} .form-error {{ color: $error; text-style: bold; width: 100%; }}
+{name} Input, {name} Select {{ margin: 0; }}
+{name} OptionList {{ height: auto; max-height: 14; }}
+"""
+
+
+def _css(name: str) -> str:
+    return FORM_CSS.format(name=name)
+
+
+class _Form(ModalScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def error(self, text: str) -> None:
+        self.query_one(".form-error", Static).update(Text(safe_text(text, 300, oneline=True)))
+
+
+class DeclareScreen(_Form):
+    """Title, severity and summary of a new incident; returns (title, severity, summary)."""
+
+    DEFAULT_CSS = _css("DeclareScreen")
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text("Declare an incident"), classes="form-title")
+            yield Input(placeholder="title: what is broken, for whom", id="title")
+            yield Select(
+                [(Text(f"{s}: {SEVERITY_MEANING[s]}"), s) for s in SEVERITIES],
+                value="SEV3",
+                allow_blank=False,
+                id="severity",
+            )
+            yield Input(placeholder="summary (optional)", id="summary")
+            yield Static(classes="form-error")
+            yield Label(Text("Enter declares · Tab next field · Escape cancels"), classes="form-help")
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        title = self.query_one("#title", Input).value.strip()
+        if not title:
+            self.error("an incident needs a title")
+            self.query_one("#title", Input).focus()
+            return
+        severity = str(self.query_one("#severity", Select).value)
+        self.dismiss((title, severity, self.query_one("#summary", Input).value.strip()))
+
+
+class AssignScreen(_Form):
+    """Pick a role, type (Tab-complete) a person: returns `/assign ROLE USER`."""
+
+    DEFAULT_CSS = _css("AssignScreen")
+
+    def __init__(self, state: IncidentState) -> None:
+        super().__init__()
+        self._state = state
+
+    def compose(self) -> ComposeResult:
+        s = self._state
+        options = []
+        for role in ROLES:
+            holders = ", ".join(s.holders(role)) or "unassigned"
+            options.append(Option(Text(f"{role:<10} {safe_text(holders, 60, oneline=True)}"), id=role))
+        people = list(s.people)
+        with Vertical():
+            yield Label(Text(f"Assign a role in {s.ref}"), classes="form-title")
+            yield OptionList(*options, id="roles")
+            yield Input(placeholder="who (→ accepts a suggestion)", id="user", suggester=SuggestFromList(people))
+            yield Static(classes="form-error")
+            yield Label(Text("↑↓ role · Tab to the name · Enter assigns · Escape cancels"), classes="form-help")
+
+    def on_mount(self) -> None:
+        roles = self.query_one(OptionList)
+        roles.highlighted = 0
+        roles.focus()
+
+    @on(OptionList.OptionSelected)
+    def _role_picked(self) -> None:
+        self.query_one("#user", Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        roles = self.query_one(OptionList)
+        user = self.query_one("#user", Input).value.strip()
+        if roles.highlighted is None:
+            self.error("pick a role first")
+            return
+        if not user:
+            self.error("type who gets the role")
+            return
+        role = roles.get_option_at_index(roles.highlighted).id
+        self.dismiss(f"/assign {role} {user}")
+
+
+class CheckScreen(_Form):
+    """The current phase's checklist; Enter toggles the highlighted item (`/check N`)."""
+
+    DEFAULT_CSS = _css("CheckScreen")
+
+    def __init__(self, state: IncidentState, runbooks: Runbooks) -> None:
+        super().__init__()
+        self._state = state
+        self._items = checklist_view(state, runbooks)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(f"Checklist: {self._state.phase}"), classes="form-title")
+            if self._items:
+                options = []
+                for item in self._items:
+                    mark = "✔" if item["done"] else "☐"
+                    by = f" ({safe_text(item['by'], 30, oneline=True)})" if item["done"] else ""
+                    label = f"{item['n']:>2} {mark} {safe_text(item['text'], 200, oneline=True)}{by}"
+                    options.append(Option(Text(label), id=str(item["n"])))
+                yield OptionList(*options)
+            else:
+                yield Label(Text("this phase has no checklist"))
+            yield Static(classes="form-error")
+            yield Label(Text("↑↓ item · Enter ticks/unticks · Escape cancels"), classes="form-help")
+
+    def on_mount(self) -> None:
+        if self._items:
+            ol = self.query_one(OptionList)
+            first_open = next((i for i, it in enumerate(self._items) if not it["done"]), 0)
+            ol.highlighted = first_open
+            ol.focus()
+
+    @on(OptionList.OptionSelected)
+    def _picked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(f"/check {event.option.id}")
+
+
+class FilterScreen(_Form):
+    """`kind:decision`, `@alice`, `#db`, words; empty shows everything."""
+
+    DEFAULT_CSS = _css("FilterScreen")
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self._current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text("Filter the timeline"), classes="form-title")
+            yield Input(value=self._current, placeholder="kind:decision @alice #db words", id="filter")
+            yield Label(
+                Text(
+                    "kind:NAME (note obs decision action hypothesis update phase role …) · @author · #tag · "
+                    "words; all must match. Empty shows everything. Enter applies · Escape cancels"
+                ),
+                classes="form-help",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value)

@@ -1,0 +1,135 @@
+"""The incident list: a live table; Enter opens one, `n` declares a new one."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from ...domain.fold import IncidentState
+from ...domain.serialize import age_text
+from ...domain.text import safe_text
+
+if TYPE_CHECKING:
+    from ..app import WarRoomApp
+
+COLUMNS = ("INC", "SEV", "PHASE", "TITLE", "COMMANDER", "AGE")
+# Fallback colours when the theme defines none; the real ones come from $sev1.. via the app.
+SEV_STYLE = {"SEV1": "bold reverse", "SEV2": "bold", "SEV3": "", "SEV4": "dim", "SEV5": "dim"}
+
+
+class IncidentListScreen(Screen[None]):
+    DEFAULT_CSS = """
+    IncidentListScreen { layout: vertical; }
+    IncidentListScreen #list-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
+    IncidentListScreen DataTable { height: 1fr; }
+    IncidentListScreen #list-hint { height: 1; padding: 0 1; color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", id="list.open"),
+        Binding("n", "declare", "Declare", id="list.declare"),
+        Binding("a", "toggle_all", "All/active", id="list.all"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.show_all = False
+
+    @property
+    def war(self) -> WarRoomApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Incidents"), id="list-title")
+        table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static(Text("loading the store…"), id="list-hint")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for name in COLUMNS:
+            table.add_column(name, key=name)
+        self.refresh_rows()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_rows()
+
+    def rows(self) -> list[IncidentState]:
+        reg = self.war.registry
+        if reg is None:
+            return []
+        states = reg.order if self.show_all else reg.active()
+        return sorted(states, key=lambda s: (s.severity, -s.number))
+
+    def refresh_rows(self) -> None:
+        """Rebuild the table from the fold, keeping the cursor on the same incident."""
+        table = self.query_one(DataTable)
+        hint = self.query_one("#list-hint", Static)
+        title = self.query_one("#list-title", Static)
+        if self.war.registry is None:
+            return
+        keep = None
+        if table.row_count and table.cursor_row >= 0:
+            try:
+                keep = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            except Exception:
+                keep = None
+        now = self.war.now()
+        table.clear()
+        states = self.rows()
+        for s in states:
+            table.add_row(*self.cells(s, now), key=s.id)
+        if keep is not None:
+            try:
+                table.move_cursor(row=table.get_row_index(keep), animate=False)
+            except Exception:
+                pass
+        total = len(self.war.registry.order)
+        which = "all" if self.show_all else "active"
+        title.update(Text(f"Incidents: {len(states)} {which} of {total} · {self.war.user} · {self.war.store.location}"))
+        if states:
+            hint.update(Text("Enter opens · n declares · a shows all/active · F2 comes back here · ctrl+q quits"))
+        else:
+            hint.update(Text("no incidents here yet: n declares one (a shows resolved and closed ones)"))
+
+    def cells(self, s: IncidentState, now) -> list[Text]:
+        # DataTable parses markup in str cells: every cell is a Text, user text via safe_text.
+        return [
+            Text(s.ref, style="bold"),
+            Text(s.severity, style=self.war.severity_style(s.severity)),
+            Text(s.phase, style=self.war.phase_style(s.phase)),
+            Text(safe_text(s.title, 120, oneline=True), no_wrap=True, overflow="ellipsis"),
+            Text(safe_text(s.commander or "—", 24, oneline=True)),
+            Text(age_text((now - s.declared_at).total_seconds()), justify="right"),
+        ]
+
+    def selected(self) -> str | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.war.open_incident(event.row_key.value)
+
+    def action_open(self) -> None:
+        incident = self.selected()
+        if incident:
+            self.war.open_incident(incident)
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+        self.refresh_rows()
+
+    def action_declare(self) -> None:
+        from .forms import DeclareScreen
+
+        self.app.push_screen(DeclareScreen(), self.war.declare)

@@ -1,0 +1,50 @@
+"""The one background loop that keeps the app in step with the store.
+
+It runs in a thread worker (the store's `wait` blocks): the first read is folded there
+too, so a 100k-event store never stalls the first paint; after that it posts only new
+events, which the app folds on its own thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from textual.message import Message
+
+from ..domain.fold import Registry
+from ..store.base import Store
+from .messages import EventsArrived, LinkChanged, StoreLoaded, SyncFailed
+
+WAIT_SECONDS = 0.5
+RETRY_SECONDS = 1.0
+
+
+def follow_store(store: Store, post: Callable[[Message], object], cancelled: Callable[[], bool]) -> None:
+    registry = Registry()
+    seq = 0
+    loaded = False
+    link: tuple[str, int] | None = None
+    while not cancelled():
+        try:
+            if not loaded:
+                events = store.read(0)
+                registry.extend(events)
+                seq = registry.last_seq
+                loaded = True
+                post(StoreLoaded(registry))
+            elif store.wait(seq, WAIT_SECONDS):
+                events = store.read(seq)
+                if events:
+                    seq = events[-1].seq or seq
+                    post(EventsArrived(events))
+            pending = store.pending()
+            now = (store.link_state(), len(pending))
+            if now != link:
+                link = now
+                post(LinkChanged(now[0], pending))
+        except Exception as exc:  # a store hiccup must not kill live sync; say so and retry
+            post(SyncFailed(f"{type(exc).__name__}: {exc}"))
+            if cancelled():
+                break
+            time.sleep(RETRY_SECONDS)

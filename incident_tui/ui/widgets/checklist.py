@@ -1,0 +1,49 @@
+"""The current phase's checklist, with who ticked each item."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ...domain.checklists import Runbooks
+from ...domain.fold import IncidentState
+from ...domain.serialize import checklist_view
+from ...domain.text import safe_text
+
+
+def checklist_text(state: IncidentState, runbooks: Runbooks) -> Text:
+    items = checklist_view(state, runbooks)
+    text = Text(overflow="fold")
+    if not items:
+        text.append(f"phase {state.phase} has no checklist", "dim italic")
+        return text
+    for i, item in enumerate(items):
+        if i:
+            text.append("\n")
+        if item["done"]:
+            text.append(f"{item['n']:>2} ✔ ", "bold green")
+            text.append(safe_text(item["text"], 300, oneline=True), "dim")
+            text.append(f" ({safe_text(item['by'] or '', 40, oneline=True)})", "italic")
+        else:
+            text.append(f"{item['n']:>2} ☐ ", "bold")
+            text.append(safe_text(item["text"], 300, oneline=True))
+    return text
+
+
+def checklist_progress(state: IncidentState, runbooks: Runbooks) -> tuple[int, int, str | None]:
+    """(done, total, the first open item as `N. text`)."""
+    items = checklist_view(state, runbooks)
+    done = sum(1 for i in items if i["done"])
+    first = next((f"{i['n']}. {i['text']}" for i in items if not i["done"]), None)
+    return done, len(items), first
+
+
+class ChecklistPane(Static):
+    DEFAULT_CSS = """
+    ChecklistPane { height: auto; padding: 0 1; border-top: solid $primary-muted; border-title-color: $text-muted; }
+    """
+
+    def show(self, state: IncidentState, runbooks: Runbooks) -> None:
+        done, total, _ = checklist_progress(state, runbooks)
+        self.border_title = f"Checklist: {state.phase} {done}/{total} (F7 tick)"
+        self.update(checklist_text(state, runbooks))

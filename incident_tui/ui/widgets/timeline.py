@@ -1,0 +1,265 @@
+"""The incident timeline: a Line API ScrollView that draws only the rows on screen.
+
+Rows are indexes into the incident's event list (which the fold only ever appends to),
+so a 100k-event incident costs one list of ints and a handful of rendered strips.
+Long lines are truncated with … at the right edge: one event is always one row, so
+the timeline keeps its rhythm; the full text is in the snapshot and `incident-tui events`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...domain.events import Event
+from ...domain.text import safe_text
+from ..describe import body, marker, tags
+
+AUTHOR_WIDTH = 10
+MARKER_WIDTH = 5
+_CACHE_LIMIT = 4000
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    """`kind:decision`, `@alice`, `#db` and plain words, all of which must match."""
+
+    kinds: frozenset[str] = frozenset()
+    authors: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+    words: tuple[str, ...] = ()
+    source: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> TimelineFilter:
+        kinds, authors, tag_set, words = set(), set(), set(), []
+        for tok in text.split():
+            low = tok.lower()
+            if low.startswith("kind:") and len(low) > 5:
+                kinds.add(low[5:])
+            elif low.startswith("@") and len(low) > 1:
+                authors.add(low[1:])
+            elif low.startswith("#") and len(low) > 1:
+                tag_set.add(low[1:])
+            else:
+                words.append(low)
+        return cls(frozenset(kinds), frozenset(authors), frozenset(tag_set), tuple(words), text.strip())
+
+    def __bool__(self) -> bool:
+        return bool(self.kinds or self.authors or self.tags or self.words)
+
+    def matches(self, e: Event) -> bool:
+        if self.kinds and not any(e.kind == k or e.kind.startswith(k) for k in self.kinds):
+            return False
+        if self.authors and e.author.lower() not in self.authors:
+            return False
+        if self.tags and not self.tags.intersection(tags(e)):
+            return False
+        if self.words:
+            hay = body(e).lower()
+            return all(w in hay for w in self.words)
+        return True
+
+
+class TimelineChanged(Message):
+    """Rows, scroll position or following changed: the status line redraws."""
+
+    def __init__(self, timeline: Timeline) -> None:
+        super().__init__()
+        self.timeline = timeline
+
+
+class Timeline(ScrollView, can_focus=True):
+    """Newest at the bottom; follows live unless scrolled up."""
+
+    DEFAULT_CSS = """
+    Timeline {
+        height: 1fr;
+        background: $surface;
+        scrollbar-size-vertical: 1;
+        overflow-x: hidden;
+    }
+    Timeline > .timeline--time { color: $text-muted; }
+    Timeline > .timeline--author { color: $accent; text-style: bold; }
+    Timeline > .timeline--marker { color: $text-muted; }
+    Timeline > .timeline--decision { color: $warning; text-style: bold; }
+    Timeline > .timeline--action { color: $success; text-style: bold; }
+    Timeline > .timeline--state { color: $primary; }
+    Timeline > .timeline--alert { color: $error; text-style: bold; }
+    Timeline > .timeline--pending { color: $text-muted; text-style: italic; }
+    Timeline > .timeline--empty { color: $text-muted; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "timeline--time",
+        "timeline--author",
+        "timeline--marker",
+        "timeline--decision",
+        "timeline--action",
+        "timeline--state",
+        "timeline--alert",
+        "timeline--pending",
+        "timeline--empty",
+    }
+
+    following: reactive[bool] = reactive(True)
+
+    def __init__(self, events: list[Event], *, local_tz: Callable[[datetime], datetime] | None = None, **kw) -> None:
+        super().__init__(**kw)
+        self._events = events  # the fold's list: only ever appended to
+        self._pending: list[Event] = []
+        self._filter = TimelineFilter()
+        self._rows: list[int] | None = None  # None: every event, in order (no copy)
+        self._scanned = 0  # events examined by the filter so far
+        self._cache: dict[tuple[int, int], Strip] = {}
+        self._localize = local_tz or (lambda dt: dt.astimezone())
+
+    # -- data ---------------------------------------------------------------------
+
+    @property
+    def filter(self) -> TimelineFilter:
+        return self._filter
+
+    @property
+    def row_count(self) -> int:
+        shown = len(self._events) if self._rows is None else len(self._rows)
+        return shown + len(self._pending)
+
+    @property
+    def new_below(self) -> int:
+        """Rows below the viewport (what waits below while the user reads back)."""
+        if self.following:
+            return 0
+        return max(0, self.row_count - int(self.scroll_y) - self.scrollable_content_region.height)
+
+    def set_filter(self, flt: TimelineFilter) -> None:
+        self._filter = flt
+        self._rows = [] if flt else None
+        self._scanned = 0
+        self._cache.clear()
+        self.sync(force_follow=True)
+
+    def set_pending(self, pending: list[Event]) -> None:
+        if pending or self._pending:
+            self._pending = pending
+            self._cache = {k: v for k, v in self._cache.items() if k[0] < self._shown()}
+            self.sync()
+
+    def _shown(self) -> int:
+        return len(self._events) if self._rows is None else len(self._rows)
+
+    def sync(self, force_follow: bool = False) -> None:
+        """Take in events the fold appended since the last call; keep following if we were."""
+        if self._rows is not None:
+            for i in range(self._scanned, len(self._events)):
+                if self._filter.matches(self._events[i]):
+                    self._rows.append(i)
+            self._scanned = len(self._events)
+        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count)
+        if force_follow:
+            self.following = True
+        if self.following:
+            bottom = max(0, self.row_count - self.scrollable_content_region.height)
+            self.scroll_to(y=bottom, animate=False, immediate=True)
+        self.refresh()
+        self.post_message(TimelineChanged(self))
+
+    def follow(self) -> None:
+        self.following = True
+        self.sync()
+
+    # -- scrolling ------------------------------------------------------------------
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        at_bottom = new >= self.max_scroll_y
+        if at_bottom != self.following:
+            self.following = at_bottom
+        self.post_message(TimelineChanged(self))
+
+    def on_resize(self) -> None:
+        self._cache.clear()
+        self.sync()
+
+    # -- drawing --------------------------------------------------------------------
+
+    def _event_at(self, row: int) -> tuple[Event, bool] | None:
+        shown = self._shown()
+        if row < shown:
+            idx = row if self._rows is None else self._rows[row]
+            return self._events[idx], False
+        row -= shown
+        if 0 <= row < len(self._pending):
+            return self._pending[row], True
+        return None
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        row = int(self.scroll_y) + y
+        if self.row_count == 0 and y == 0:
+            msg = "no entries match the filter (F5 to change it)" if self._filter else "no entries yet"
+            return self._strip(Text(msg, style=self.get_component_rich_style("timeline--empty")), width)
+        key = (row, width)
+        strip = self._cache.get(key)
+        if strip is None:
+            found = self._event_at(row)
+            if found is None:
+                return Strip.blank(width, self.rich_style)
+            event, pending = found
+            strip = self._strip(self._line(event, pending), width)
+            if not pending:
+                if len(self._cache) > _CACHE_LIMIT:
+                    self._cache.clear()
+                self._cache[key] = strip
+        return strip
+
+    def _strip(self, text: Text, width: int) -> Strip:
+        text.truncate(width, overflow="ellipsis")
+        segments = list(text.render(self.app.console))
+        return Strip(segments).adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
+
+    def _line(self, e: Event, pending: bool) -> Text:
+        style = self.get_component_rich_style
+        try:
+            when = self._localize(e.when).strftime("%H:%M")
+        except ValueError:
+            when = "--:--"
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(when, style("timeline--time"))
+        text.append(" ")
+        author = safe_text(e.author, AUTHOR_WIDTH, oneline=True)
+        text.append(f"{author:<{AUTHOR_WIDTH}.{AUTHOR_WIDTH}}", style("timeline--author"))
+        text.append(" ")
+        text.append(f"{marker(e):<{MARKER_WIDTH}}", self._marker_style(e))
+        text.append(" ")
+        line = safe_text(body(e), 1000, oneline=True)
+        if pending:
+            text.append(line + "  (pending)", style("timeline--pending"))
+        else:
+            text.append(line, self._body_style(e))
+        return text
+
+    def _marker_style(self, e: Event) -> Style:
+        if e.kind in ("decision", "action"):
+            return self.get_component_rich_style(f"timeline--{e.kind}")
+        if e.kind in ("detected", "severity.set", "hypothesis.rejected"):
+            return self.get_component_rich_style("timeline--alert")
+        if "." in e.kind or e.kind == "snapshot":
+            return self.get_component_rich_style("timeline--state")
+        return self.get_component_rich_style("timeline--marker")
+
+    def _body_style(self, e: Event) -> Style:
+        if e.kind in ("decision", "action"):
+            return self.get_component_rich_style(f"timeline--{e.kind}")
+        if "." in e.kind or e.kind == "snapshot":
+            return self.get_component_rich_style("timeline--state")
+        return Style()
