@@ -1,0 +1,107 @@
+"""`incident-tui snapshot` and `postmortem` as a user runs them: real processes, a real store file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from incident_tui.docs import snapshot_document
+from incident_tui.domain.checklists import load_runbooks
+from incident_tui.store.jsonfile import JsonStore
+
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "incidents.jsonl"
+
+
+@pytest.fixture
+def run(store_path: Path) -> Run:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "INCIDENT_TUI_USER": "alice"}
+        return subprocess.run(
+            [sys.executable, "-m", "incident_tui", "--store", str(store_path), *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+
+    return run
+
+
+@pytest.fixture
+def demo_store(run: Run, store_path: Path) -> Path:
+    assert run("demo").stdout.strip() == "INC-1"
+    return store_path
+
+
+def test_snapshot_json_to_a_file(run: Run, demo_store: Path, tmp_path: Path) -> None:
+    out = tmp_path / "handoff.json"
+    r = run("snapshot", "1", "--format", "json", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    assert r.stderr.strip() == str(out)  # the path written, so the user can find it
+    d = json.loads(out.read_text(encoding="utf-8"))
+    assert (d["schema"], d["ref"], d["seq"], d["phase"]) == ("incident-tui/snapshot", "INC-1", 58, "resolved")
+
+
+def test_snapshot_at_seq_from_the_cli_is_the_as_of_document(run: Run, demo_store: Path) -> None:
+    r = run("snapshot", "INC-1", "--at-seq", "29")
+    assert r.returncode == 0, r.stderr
+    store = JsonStore(demo_store)
+    try:
+        events = store.read()
+    finally:
+        store.close()
+    expected = snapshot_document(events, events[0].incident, load_runbooks(), events[0].when, "md", 29)
+    assert r.stdout == expected
+    assert "## Checklist: mitigating (0 of 6 done)" in r.stdout
+    # Run again later: an as-of snapshot never changes.
+    assert run("snapshot", "INC-1", "--at-seq", "29").stdout == r.stdout
+
+
+def test_postmortem_to_stdout_and_to_a_file(run: Run, demo_store: Path, tmp_path: Path) -> None:
+    r = run("postmortem", "INC-1")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("# Postmortem: INC-1 · Checkout failing with 502s for EU customers\n")
+    assert "| Time to resolve | 48m |" in r.stdout
+    out = tmp_path / "pm.md"
+    assert run("postmortem", "1", "-o", str(out)).returncode == 0
+    assert out.read_text(encoding="utf-8").split("\n## ")[1:] == r.stdout.split("\n## ")[1:]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("snapshot", "1", "--at-seq", "99"), "--at-seq 99 is after the latest seq 58"),
+        (("snapshot", "1", "--at-seq", "0"), "--at-seq 0 is before INC-1 was declared (seq 1)"),
+        (("snapshot", "1", "--at-seq", "-3"), "--at-seq -3 is before INC-1 was declared"),
+        (("snapshot", "1", "--at-seq", "ten"), "invalid int value"),
+        (("snapshot", "1", "--format", "html"), "invalid choice"),
+        (("snapshot", "7"), "unknown incident '7'; known: INC-1"),
+        (("postmortem", "INC-9"), "unknown incident 'INC-9'"),
+    ],
+)
+def test_bad_arguments_are_usage_errors_with_one_line(
+    run: Run, demo_store: Path, args: tuple[str, ...], message: str
+) -> None:
+    r = run(*args)
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert message in r.stderr
+    assert r.stderr.count("\n") == 1
+
+
+def test_unwritable_output_is_a_runtime_failure(run: Run, demo_store: Path, tmp_path: Path) -> None:
+    r = run("postmortem", "1", "-o", str(tmp_path / "no" / "such" / "dir" / "pm.md"))
+    assert r.returncode == 1
+    assert "cannot write" in r.stderr and r.stderr.count("\n") == 1
