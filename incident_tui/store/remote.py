@@ -119,6 +119,7 @@ class RemoteStore:
         self._threads: list[threading.Thread] = []
         self._sender_wake = threading.Event()
         self._stream_resp: httpx.Response | None = None
+        self.connects = 0  # streams (or poll loops) opened: a reconnect counter for status and tests
 
         # Every run first sends what an earlier one left waiting (SPEC 6).
         if self.outbox.events():
@@ -393,6 +394,7 @@ class RemoteStore:
                     self.transport = "poll"  # something between us buffers or rewrites: poll instead
                     raise _Transient("no event stream; falling back to long poll")
                 self._stream_resp = resp
+                self.connects += 1
                 self._ok()
                 for sse in source.iter_sse():
                     if self._closed.is_set():
@@ -410,6 +412,7 @@ class RemoteStore:
             self._stream_resp = None
 
     def _poll(self) -> None:
+        self.connects += 1
         while not self._closed.is_set():
             have = len(self._events)
             try:

@@ -50,9 +50,9 @@ def wait_until(pred: Callable[[], Any], timeout: float = 10.0, what: str = "cond
 
 
 class ThreadServer:
-    def __init__(self, store: Store, tokens: Tokens | None = None, **faults: float) -> None:
+    def __init__(self, store: Store, tokens: Tokens | None = None, port: int = 0, **faults: float) -> None:
         self.store = store
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(store, tokens, ping_interval=faults.pop("ping_interval", 15.0))
         self.faults = Faults(self.app, **faults) if faults else None  # type: ignore[arg-type]
@@ -86,7 +86,8 @@ class ProcServer:
         self.start()
 
     def start(self) -> None:
-        args = [sys.executable, "-m", "incident_tui", "--store", str(self.store_path), "serve", "--port", str(self.port)]
+        args = [sys.executable, "-m", "incident_tui", "--store", str(self.store_path)]
+        args += ["serve", "--port", str(self.port)]
         if self.token_file:
             args += ["--token-file", str(self.token_file)]
         self.proc = subprocess.Popen(args, env=self.env, stderr=subprocess.PIPE, text=True)
@@ -128,8 +129,8 @@ class ProcServer:
 def thread_server() -> Iterator[Callable[..., ThreadServer]]:
     servers: list[ThreadServer] = []
 
-    def start(store: Store | None = None, tokens: Tokens | None = None, **faults: float) -> ThreadServer:
-        s = ThreadServer(store if store is not None else MemoryStore(), tokens, **faults)
+    def start(store: Store | None = None, tokens: Tokens | None = None, port: int = 0, **faults: float) -> ThreadServer:
+        s = ThreadServer(store if store is not None else MemoryStore(), tokens, port, **faults)
         servers.append(s)
         return s
 
