@@ -113,12 +113,23 @@ _SKIP = frozenset(
 )
 
 
+_TEXT_ROWS = {
+    "decision": "**Decision**: ",
+    "action": "**Action**: ",
+    "obs": "Observation: ",
+    "update": "Status update: ",
+    "detected": "**Detected**: ",
+    "hypothesis": "Hypothesis: ",
+}
+
+
 def _timeline(s: IncidentState, m: Metrics) -> list[str]:
     prev_sev: dict[int, str] = {}
     for (before, _a, _s), (_sev, _at, seq) in pairwise(s.severity_history):
         prev_sev[seq] = before
     hyp_text = {h.number: h.text for h in s.hypotheses}
     rows: list[tuple[datetime, int, str, str]] = []
+    authors: dict[str, str] = {}  # a few people write thousands of lines: escape each name once
     skipped = 0
     seen_monitoring = False
     was_resolved = False
@@ -127,7 +138,10 @@ def _timeline(s: IncidentState, m: Metrics) -> list[str]:
             skipped += e.kind == "note"
             continue
         what: str | None
-        if e.kind == "phase.set":
+        prefix = _TEXT_ROWS.get(e.kind)
+        if prefix is not None:  # the bulk of a long timeline: skip the general describer
+            what = prefix + inline(e.data.get("text", ""))
+        elif e.kind == "phase.set":
             phase = e.data["phase"]
             if phase == "monitoring" and not seen_monitoring:
                 what = "**Mitigated**: phase monitoring, watching for recurrence"
@@ -143,7 +157,10 @@ def _timeline(s: IncidentState, m: Metrics) -> list[str]:
         else:
             what = _describe(e, prev_sev, hyp_text)
         if what is not None:
-            rows.append((parse_at(e.at), e.seq or 0, what, inline(e.author, 100)))
+            who = authors.get(e.author)
+            if who is None:
+                who = authors[e.author] = inline(e.author, 100)
+            rows.append((parse_at(e.at), e.seq or 0, what, who))
     rows.sort(key=lambda r: (r[0], r[1]))
     out = [
         "",
@@ -158,8 +175,8 @@ def _timeline(s: IncidentState, m: Metrics) -> list[str]:
         ),
         "",
     ]
-    day = s.declared_at
-    out += table(("Time", "What happened", "Who"), ((clock.clock(at, day), what, who) for at, _seq, what, who in rows))
+    at = clock.Clock(s.declared_at)
+    out += table(("Time", "What happened", "Who"), ((at(when), what, who) for when, _seq, what, who in rows))
     return out
 
 
@@ -167,8 +184,6 @@ def _describe(e: Event, prev_sev: dict[int, str], hyp_text: dict[int, str]) -> s
     k, d = e.kind, e.data
     if k == "incident.declared":
         return f"**Incident declared** at {d.get('severity', '')}: {inline(d.get('title', ''), 300)}"
-    if k == "detected":
-        return f"**Detected**: {inline(e.text)}"
     if k == "severity.set":
         new, old = d["severity"], prev_sev.get(e.seq or 0)
         if old is None or old == new:
@@ -185,8 +200,6 @@ def _describe(e: Event, prev_sev: dict[int, str], hyp_text: dict[int, str]) -> s
         hand = f" from {inline(frm, 100)}" if frm else ""
         hand += f" to {inline(to, 100)}" if to else ""
         return f"**Handoff**{hand} (snapshot as of seq {d['at_seq']})"
-    if k == "hypothesis":
-        return f"Hypothesis: {inline(e.text)}"
     if k in ("hypothesis.confirmed", "hypothesis.rejected"):
         n = d["number"]
         text = inline(hyp_text.get(n, ""))
@@ -194,14 +207,6 @@ def _describe(e: Event, prev_sev: dict[int, str], hyp_text: dict[int, str]) -> s
         if k == "hypothesis.rejected":
             return f"**Misleading path**: H{n} rejected: {text}{note}"
         return f"**H{n} confirmed**: {text}{note}"
-    if k == "decision":
-        return f"**Decision**: {inline(e.text)}"
-    if k == "action":
-        return f"**Action**: {inline(e.text)}"
-    if k == "obs":
-        return f"Observation: {inline(e.text)}"
-    if k == "update":
-        return f"Status update: {inline(e.text)}"
     if k == "impact.set":
         return f"Impact assessed: {inline(d.get('value', ''))}"
     if k == "category.set":

@@ -23,6 +23,10 @@ from .markdown import code, inline, missing
 SCHEMA = "incident-tui/snapshot"
 SCHEMA_VERSION = 1
 LAST_N = 5  # decisions and actions shown: enough to pick up the thread, short enough to read
+# The Markdown is read by a person taking over: long lists are cut (the JSON keeps them all).
+MD_OPEN_HYPOTHESES = 10
+MD_SETTLED_HYPOTHESES = 5
+MD_FOLLOWUPS = 15
 
 Format = Literal["md", "json"]
 
@@ -209,6 +213,7 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
     declared = _ts(d["declared_at"])
     assert now is not None and declared is not None
     sev = d["severity"]
+    more_cmd = code(f"incident-tui show {d['ref']}")
     out: list[str] = [
         f"# Handoff snapshot: {d['ref']} · {inline(d['title'], 300)}",
         "",
@@ -258,14 +263,19 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
     out += ["", "## Hypotheses", ""]
     hyps = d["hypotheses"]
     open_h = [h for h in hyps if h["status"] == "open"]
-    settled = [h for h in hyps if h["status"] != "open"]
+    # Most recently settled last; ISO UTC strings of one format sort as times.
+    settled = sorted((h for h in hyps if h["status"] != "open"), key=lambda h: h["settled_at"] or "")
     if not open_h:
         out.append(missing("No open hypotheses" + (" — state one with `/hypothesis TEXT`." if not hyps else ".")))
-    for h in open_h:
+    for h in open_h[-MD_OPEN_HYPOTHESES:]:
         out.append(f"- **{h['ref']}** (open, {inline(h['author'], 100)}): {inline(h['text'])}")
-    for h in settled:
+    if len(open_h) > MD_OPEN_HYPOTHESES:
+        out.append(f"- _and {len(open_h) - MD_OPEN_HYPOTHESES} older open ones ({more_cmd})_")
+    for h in settled[-MD_SETTLED_HYPOTHESES:]:
         note = f" — {inline(h['note'])}" if h["note"] else ""
         out.append(f"- {h['ref']} {h['status']}: {inline(h['text'])}{note}")
+    if len(settled) > MD_SETTLED_HYPOTHESES:
+        out.append(f"- _and {len(settled) - MD_SETTLED_HYPOTHESES} more settled ({more_cmd})_")
 
     for title, key, hint in (("decisions", "decisions", "/decision"), ("actions", "actions", "/action")):
         total = d[f"{key}_total"]
@@ -288,10 +298,12 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
     out += ["", "## Open follow-ups", ""]
     if not d["followups_open"]:
         out.append(missing("None open."))
-    for f in d["followups_open"]:
+    for f in d["followups_open"][:MD_FOLLOWUPS]:
         owner = f"@{inline(f['owner'], 100)}" if f["owner"] else missing("no owner")
         due_text = f"due {inline(f['due'], 40)}" if f["due"] else missing("no due date")
         out.append(f"- **{f['ref']}** {inline(f['text'])} — {owner}, {due_text}")
+    if len(d["followups_open"]) > MD_FOLLOWUPS:
+        out.append(f"- _and {len(d['followups_open']) - MD_FOLLOWUPS} more open ({more_cmd})_")
     if d["followups_done"]:
         out.append(f"- _and {d['followups_done']} done_")
 
