@@ -175,6 +175,7 @@ def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime)
         },
         "rootcause": state.rootcause,
         "events": len(state.timeline),
+        "handoff": None,
     }
 
 
@@ -189,6 +190,29 @@ def snapshot_data(
     the incident as it stood at that seq, timed at `as_of` and independent of `now`."""
     state = fold_incident(events, incident_id, at_seq)
     return state_snapshot_data(state, runbooks, now if at_seq is None else as_of(state))
+
+
+def handoff_data(events: Sequence[Event], snapshot: Event, runbooks: Runbooks) -> dict[str, Any]:
+    """The snapshot a `/handoff` recorded: the incident as of the event's `at_seq`, timed
+    at the handoff itself (so "overdue" and "elapsed" are what the new commander faced),
+    with who handed command to whom. Reproducible: everything comes from the events."""
+    if snapshot.kind != "snapshot":
+        raise ValueError(f"expected a snapshot event, got {snapshot.kind}")
+    state = fold_incident(events, snapshot.incident, int(snapshot.data["at_seq"]))
+    d = state_snapshot_data(state, runbooks, max(snapshot.when, as_of(state)))
+    d["handoff"] = {
+        "from": snapshot.data.get("from") or None,
+        "to": snapshot.data.get("to") or None,
+        "at": snapshot.at,
+        "by": snapshot.author,
+        "seq": snapshot.seq,
+    }
+    return d
+
+
+def handoff_document(events: Sequence[Event], snapshot: Event, runbooks: Runbooks, fmt: Format = "md") -> str:
+    """`handoff_data` rendered as Markdown or JSON: what `/handoff USER` shows to both people."""
+    return render_snapshot(handoff_data(events, snapshot, runbooks), fmt)
 
 
 # -- Markdown ---------------------------------------------------------------------------
@@ -208,6 +232,18 @@ def _line(e: dict[str, Any], day: datetime) -> str:
     return f"- {clock.clock(at, day)} · {inline(e['author'], 100)}: {inline(e['text'])}"
 
 
+def _handoff_lines(d: dict[str, Any], now: datetime) -> list[str]:
+    h = d["handoff"]
+    if not h:
+        return []
+    frm = inline(h["from"], 100) if h["from"] else missing("nobody")
+    to = inline(h["to"], 100) if h["to"] else missing("nobody")
+    at = _ts(h["at"])
+    assert at is not None
+    when = clock.clock(at, now)
+    return [f"**Command passes from {frm} to {to}** at {when} (handoff recorded at seq {h['seq']}).", ""]
+
+
 def snapshot_markdown(d: dict[str, Any]) -> str:
     now = _ts(d["as_of"])
     declared = _ts(d["declared_at"])
@@ -219,6 +255,7 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
         "",
         f"_As of {clock.stamp(now)}, seq {d['seq']}. Times are {clock.zone(now)}._",
         "",
+        *_handoff_lines(d, now),
         f"- **Severity:** {sev} ({SEVERITY_MEANING.get(sev, 'custom')})",
     ]
     phase_line = f"- **Phase:** {d['phase']}"

@@ -6,11 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from incident_tui.docs import IncidentNotFound, snapshot_data, snapshot_document
+from incident_tui.demo import write_demo
+from incident_tui.docs import IncidentNotFound, handoff_data, handoff_document, snapshot_data, snapshot_document
 from incident_tui.domain.checklists import Runbooks
+from incident_tui.domain.commands import Command, parse, to_events
 from incident_tui.domain.events import Event
+from incident_tui.domain.fold import fold
+from incident_tui.store.memory import MemoryStore
 
-from .conftest import DEMO_NOW, Demo, Script, normalize
+from .conftest import DEMO_NOW, Demo, Script, normalize, set_tz
 from .golden import check_golden, section
 
 LATER = DEMO_NOW + timedelta(hours=3)
@@ -119,7 +123,9 @@ def test_snapshot_json_is_the_documented_schema(demo: Demo, runbooks: Runbooks) 
         "phase_entered_at", "category", "declared_at", "declared_by", "resolved_at", "elapsed_seconds",
         "roles", "summary", "impact", "hypotheses", "decisions", "decisions_total", "actions",
         "actions_total", "checklist", "followups_open", "followups_done", "next_update", "rootcause", "events",
+        "handoff",
     ]  # fmt: skip
+    assert d["handoff"] is None
     assert d["schema"] == "incident-tui/snapshot" and d["version"] == 1
     assert d["ref"] == "INC-1" and d["id"] == demo.incident and d["seq"] == 30
     assert list(d["roles"]) == ["commander", "deputy", "scribe", "comms", "sme"]
@@ -183,8 +189,6 @@ def test_snapshot_of_an_incident_not_declared_by_that_seq_is_refused(demo: Demo,
 def test_snapshot_renders_in_the_process_zone_and_names_it(
     demo: Demo, runbooks: Runbooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from .conftest import set_tz
-
     set_tz(monkeypatch, "America/New_York")
     md = snapshot_document(demo.events, demo.incident, runbooks, DEMO_NOW, "md", 30)
     assert "Times are EST (UTC-05:00)." in md
@@ -198,3 +202,49 @@ def test_now_is_only_a_default_for_live_snapshots(script: Script, runbooks: Runb
     script.declare(severity="SEV1")
     d = snapshot_data(script.events, script.incident, runbooks, datetime(2026, 3, 2, 9, 10, tzinfo=UTC))
     assert d["elapsed_seconds"] == 600
+
+
+def test_handoff_snapshot_is_the_state_handed_over_timed_at_the_handoff(runbooks: Runbooks) -> None:
+    store = MemoryStore()
+    incident = write_demo(store, runbooks, now=DEMO_NOW, until="mitigating")
+    state = fold(store.read()).incidents[incident]
+    before = state.last_seq
+    handoff_at = DEMO_NOW + timedelta(minutes=5)
+    line = parse("/handoff frank", handoff_at)
+    events = to_events(Command(line.name, line.args, handoff_at), state, "alice", runbooks)
+    store.append(events)
+    snap = store.read()[-1]
+    assert snap.kind == "snapshot" and snap.data["at_seq"] == before
+
+    md = handoff_document(store.read(), snap, runbooks, "md")
+    assert f"**Command passes from alice to frank** at 16:05:00 (handoff recorded at seq {snap.seq})." in md
+    assert f"_As of 2026-11-27 16:05:00 CET, seq {before}." in md
+    assert "- **commander:** alice" in md  # the state as it was handed over
+    # Timed at the handoff: the update due 15:36 was overdue when command changed hands.
+    assert "- **Next status update:** **OVERDUE** by 29m (was due 15:36:00)" in md
+    d = handoff_data(store.read(), snap, runbooks)
+    assert d["handoff"] == {"from": "alice", "to": "frank", "at": snap.at, "by": "alice", "seq": snap.seq}
+    # Anything written after the handoff changes nothing in it.
+    store.append(to_events("/sev 2", fold(store.read()).incidents[incident], "frank", runbooks))
+    assert handoff_document(store.read(), snap, runbooks, "md") == md
+
+
+def test_markdown_cuts_long_lists_but_json_keeps_them(script: Script, runbooks: Runbooks) -> None:
+    script.declare()
+    for i in range(30):
+        script.add(1 + i / 60, "hypothesis", {"text": f"idea {i + 1}"})
+    for n in (3, 1, 2, 4, 5, 6, 7):  # settled out of number order: the newest settled are shown
+        script.add(2 + n / 60, "hypothesis.rejected", {"number": n})
+    for i in range(20):
+        script.add(3, "followup", {"text": f"task {i + 1}"})
+    md = snapshot_document(script.events, script.incident, runbooks, script.at(10), "md", None)
+    hyps = section(md, "## Hypotheses").split("\n")
+    assert hyps[0] == "- **H21** (open, alice): idea 21"
+    assert hyps[9] == "- **H30** (open, alice): idea 30"
+    assert hyps[10] == "- _and 13 older open ones (`incident-tui show INC-1`)_"
+    assert [h.split(" ")[1] for h in hyps[11:16]] == ["H3", "H4", "H5", "H6", "H7"]
+    assert hyps[16] == "- _and 2 more settled (`incident-tui show INC-1`)_"
+    followups = section(md, "## Open follow-ups").split("\n")
+    assert len(followups) == 16 and followups[-1] == "- _and 5 more open (`incident-tui show INC-1`)_"
+    d = snapshot_data(script.events, script.incident, runbooks, script.at(10))
+    assert len(d["hypotheses"]) == 30 and len(d["followups_open"]) == 20
