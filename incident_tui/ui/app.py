@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -32,6 +33,7 @@ from .palette import WarRoomCommands
 from .screens.dashboard import DashboardScreen
 from .screens.incidents import IncidentListScreen
 from .sync import follow_store
+from .theming import ThemeError
 
 if TYPE_CHECKING:
     from ..cli import Context
@@ -81,6 +83,7 @@ class WarRoomApp(App[int]):
         drafts: DraftBox | None = None,
         clock: Callable[[], datetime] = now_utc,
         tz: tzinfo | None = None,
+        sync_wait: float = 0.5,
     ) -> None:
         super().__init__()
         self.store = store
@@ -88,9 +91,11 @@ class WarRoomApp(App[int]):
         self.user = user
         self.drafts = drafts
         self._config = config
-        self._theme_name = theme
+        self._theme_warnings: list[str] = []
+        self._theme_name = self._register_themes(config, theme)
         self._clock = clock
         self._tz = tz
+        self._sync_wait = sync_wait
         self.registry: Registry | None = None
         self.link: str = "local"
         self.pending: list[Event] = []
@@ -115,24 +120,16 @@ class WarRoomApp(App[int]):
             variables.setdefault(name, value)
         return variables
 
-    def _setup_theme(self) -> None:
-        name = self._theme_name
-        try:
-            from .theming import register_themes
-        except ImportError:  # the themes land separately; Textual's own theme until then
-            register_themes = None
-        if register_themes is not None and self._config is not None:
-            chosen = register_themes(self, self._config)
-            name = name or chosen
-        elif register_themes is not None and name is not None:
-            try:
-                from ..config import load_config
+    def _register_themes(self, config: Config | None, theme: str | None) -> str | None:
+        """Our theme files, registered before the first paint; raises ThemeError on an unknown name."""
+        from .theming import package_themes, register_themes
 
-                register_themes(self, load_config(theme=name))
-            except Exception:  # a test or embedding without a config: the named theme may still exist
-                pass
-        if name and name in self.available_themes:
-            self.theme = name
+        if config is not None:
+            chosen = register_themes(self, config, self._theme_warnings)
+            return theme or chosen
+        for t in package_themes():  # embedded or under test: the shipped themes, no user files
+            self.register_theme(t)
+        return theme
 
     def _variable_style(self, name: str, **kw) -> Style:
         value = self.theme_variables.get(name) or CSS_DEFAULTS.get(name)
@@ -150,7 +147,10 @@ class WarRoomApp(App[int]):
     # -- lifecycle -----------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._setup_theme()
+        if self._theme_name and self._theme_name in self.available_themes:
+            self.theme = self._theme_name
+        for warning in self._theme_warnings:
+            self.notify(warning, title="Theme skipped", severity="warning", markup=False)
         self._install_hangup()
         self.install_screen(IncidentListScreen(), "incidents")
         self.push_screen("incidents")
@@ -181,8 +181,7 @@ class WarRoomApp(App[int]):
 
     def save_drafts(self) -> None:
         for dash in self._dashboards.values():
-            if dash.is_mounted:
-                dash.save_draft()
+            dash.save_draft()
 
     async def action_quit(self) -> None:
         self.save_drafts()
@@ -200,7 +199,7 @@ class WarRoomApp(App[int]):
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def _sync(self) -> None:
         worker = get_current_worker()
-        follow_store(self.store, self.post_message, lambda: worker.is_cancelled)
+        follow_store(self.store, self.post_message, lambda: worker.is_cancelled, self._sync_wait)
 
     def on_store_loaded(self, message: StoreLoaded) -> None:
         self.registry = message.registry
@@ -389,6 +388,10 @@ def run_app(ctx: Context) -> int:
     config = ctx.config
     store = ctx.store
     drafts = DraftBox(config.data_dir / "drafts", store.location)
-    app = WarRoomApp(store, ctx.runbooks, config.user, config=config, drafts=drafts)
+    try:
+        app = WarRoomApp(store, ctx.runbooks, config.user, config=config, drafts=drafts)
+    except ThemeError as exc:
+        print(f"incident-tui: {exc}", file=sys.stderr)
+        return 2
     app.run()
     return app.return_code or 0

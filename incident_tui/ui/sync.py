@@ -20,7 +20,15 @@ WAIT_SECONDS = 0.5
 RETRY_SECONDS = 1.0
 
 
-def follow_store(store: Store, post: Callable[[Message], object], cancelled: Callable[[], bool]) -> None:
+def follow_store(
+    store: Store,
+    post: Callable[[Message], object],
+    cancelled: Callable[[], bool],
+    wait_seconds: float = WAIT_SECONDS,
+) -> None:
+    """Post StoreLoaded once, then EventsArrived/LinkChanged as they happen, until cancelled.
+
+    `wait_seconds` bounds how long a cancelled loop lingers (the thread cannot be interrupted)."""
     registry = Registry()
     seq = 0
     loaded = False
@@ -33,7 +41,7 @@ def follow_store(store: Store, post: Callable[[Message], object], cancelled: Cal
                 seq = registry.last_seq
                 loaded = True
                 post(StoreLoaded(registry))
-            elif store.wait(seq, WAIT_SECONDS):
+            elif store.wait(seq, wait_seconds):
                 events = store.read(seq)
                 if events:
                     seq = events[-1].seq or seq

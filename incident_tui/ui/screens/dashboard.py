@@ -69,6 +69,7 @@ class DashboardScreen(Screen[None]):
         self._dirty = False
         self._in_flight: str | None = None  # the line the store is writing; Enter waits for it
         self._draft_timer = None
+        self._typed = ""  # the bar's text, kept here too: on exit the widgets may already be gone
 
     @property
     def war(self) -> WarRoomApp:
@@ -105,6 +106,7 @@ class DashboardScreen(Screen[None]):
         self.sub_title = self.state.ref
         draft = self.war.drafts.load(self.incident) if self.war.drafts else ""
         if draft:
+            self._typed = draft
             self.bar.value = draft
             self.bar.cursor_position = len(draft)
             self.show_hint(f"restored your unsent line from last time ({len(draft)} characters)", "ok")
@@ -171,7 +173,8 @@ class DashboardScreen(Screen[None]):
         self.show_hint(message.text)
 
     @on(Input.Changed, "CommandBar")
-    def _typed(self, event: Input.Changed) -> None:
+    def _changed(self, event: Input.Changed) -> None:
+        self._typed = event.value
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft)
@@ -191,9 +194,9 @@ class DashboardScreen(Screen[None]):
         return "Enter logs a note · /command for more (Tab completes) · @14:02 back-dates"
 
     def save_draft(self) -> None:
-        if self.war.drafts is not None and self.is_mounted:
+        if self.war.drafts is not None:
             try:
-                self.war.drafts.save(self.incident, self.bar.value)
+                self.war.drafts.save(self.incident, self._typed)
             except OSError as exc:
                 self.show_hint(f"could not save your draft: {exc}", "error")
 
@@ -226,6 +229,7 @@ class DashboardScreen(Screen[None]):
             self.bar.remove_class("-busy")
             if self.bar.value == line:
                 self.bar.value = ""
+                self._typed = ""
                 self.save_draft()
             self.bar.remember(line)
         queued = [e for e in stored if e.seq is None]

@@ -1,0 +1,79 @@
+"""App tests: a fresh JSON store per test, a fixed clock and time zone, no cursor blink."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from incident_tui.domain.checklists import Runbooks, load_runbooks
+from incident_tui.store.jsonfile import JsonStore
+from incident_tui.ui.app import WarRoomApp
+from incident_tui.ui.drafts import DraftBox
+
+# Clocks on screen are pinned so snapshots are stable: local time is UTC, "now" is fixed.
+FIXED_NOW = datetime(2026, 11, 27, 14, 30, 0, tzinfo=UTC)
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A blinking cursor makes snapshots flaky: keep it steadily on."""
+    original = Input._on_mount
+
+    def on_mount(self: Input, event) -> None:  # type: ignore[no-untyped-def]
+        self.cursor_blink = False
+        original(self, event)
+
+    monkeypatch.setattr(Input, "_on_mount", on_mount)
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "war.jsonl"
+
+
+@pytest.fixture
+def store(store_path: Path):
+    s = JsonStore(store_path)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def runbooks() -> Runbooks:
+    return load_runbooks()
+
+
+@pytest.fixture
+def make_app(store: JsonStore, runbooks: Runbooks, tmp_path: Path) -> Callable[..., WarRoomApp]:
+    def make(user: str = "alice", theme: str | None = None, the_store=None) -> WarRoomApp:
+        s = the_store or store
+        return WarRoomApp(
+            s,
+            runbooks,
+            user,
+            theme=theme,
+            drafts=DraftBox(tmp_path / "drafts", s.location),
+            clock=lambda: FIXED_NOW,
+            tz=UTC,
+            sync_wait=0.05,  # a short wait lets each test's sync thread end promptly
+        )
+
+    return make
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """Let the app run until `condition()` holds; fail with a clear message at the deadline."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await pilot.pause(0.02)

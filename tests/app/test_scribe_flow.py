@@ -1,0 +1,178 @@
+"""The scribe's keyboard-only flow: type, see it in the timeline, the store and the panes."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, Label, Static
+
+from incident_tui.ui.screens.dashboard import DashboardScreen
+from incident_tui.ui.screens.incidents import IncidentListScreen
+from incident_tui.ui.widgets.command_bar import CommandBar
+from incident_tui.ui.widgets.roles import RolesPane
+from incident_tui.ui.widgets.timeline import Timeline
+
+from .conftest import wait_for
+from .helpers import declare, demo, timeline_lines
+
+
+async def type_line(pilot, text: str, keys: bool = False) -> None:
+    """Put `text` in the bar: pressed key by key, or set at once (pressing is ~30 ms a key)."""
+    bar = pilot.app.screen.query_one(CommandBar)
+    bar.value = ""
+    if keys:
+        await pilot.press(*text)
+    else:
+        bar.value = text
+        bar.cursor_position = len(text)
+        await pilot.pause(0.05)
+
+
+async def submit(pilot, text: str, keys: bool = False) -> None:
+    before = pilot.app.store.latest_seq()
+    await type_line(pilot, text, keys)
+    await pilot.press("enter")
+    await wait_for(pilot, lambda: pilot.app.store.latest_seq() > before)
+    await wait_for(pilot, lambda: pilot.app.registry.last_seq == pilot.app.store.latest_seq())
+    await pilot.pause(0.05)
+
+
+def hint(app) -> str:
+    return str(app.screen.query_one("#hint", Static).render())
+
+
+async def test_single_active_incident_opens_its_dashboard_with_the_bar_focused(make_app, store, runbooks):
+    demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        assert isinstance(app.focused, CommandBar)
+
+
+async def test_notes_and_commands_reach_the_store_the_timeline_and_the_panes(make_app, store, runbooks):
+    incident = demo(store, runbooks)
+    app = make_app(user="bob")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        screen = app.screen
+        await submit(pilot, "p99 4s #db", keys=True)
+        assert store.read()[-1].kind == "note"
+        assert store.read()[-1].data == {"text": "p99 4s #db", "tags": ["db"]}
+        assert timeline_lines(screen)[-1].endswith("p99 4s #db")
+        assert screen.query_one(CommandBar).value == ""  # cleared once the store acknowledged it
+
+        await submit(pilot, "/sev 1")
+        assert str(screen.query_one("#hdr-sev", Label).render()) == "SEV1"
+        await submit(pilot, "/assign scribe bob")
+        assert "scribe    bob" in str(screen.query_one(RolesPane).render())
+        await submit(pilot, "/check 3")
+        assert app.registry.incidents[incident].is_checked("triage", runbooks["triage"][2].id).by == "bob"
+        await submit(pilot, "/decision roll back #rollback")
+        assert "DEC" in timeline_lines(screen)[-1]
+        await submit(pilot, "/phase mitigating")
+        assert str(screen.query_one("#hdr-phase", Label).render()) == "mitigating"
+
+
+async def test_a_refused_line_shows_its_reason_and_keeps_the_typed_text(make_app, store, runbooks):
+    demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        seq = store.latest_seq()
+        await type_line(pilot, "/sev 9", keys=True)
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert app.screen.query_one(CommandBar).value == "/sev 9"
+        assert "unknown severity '9'" in hint(app)
+        assert store.latest_seq() == seq  # nothing written
+
+
+async def test_history_walks_back_and_forth_and_returns_to_what_was_being_typed(make_app, store, runbooks):
+    demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await submit(pilot, "first line")
+        await submit(pilot, "second line")
+        bar = app.screen.query_one(CommandBar)
+        await type_line(pilot, "half")
+        await pilot.press("up")
+        assert bar.value == "second line"
+        await pilot.press("up")
+        assert bar.value == "first line"
+        await pilot.press("down", "down")
+        assert bar.value == "half"
+
+
+async def test_tab_completes_commands_phases_roles_and_people(make_app, store, runbooks):
+    demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        bar = app.screen.query_one(CommandBar)
+        await type_line(pilot, "/as", keys=True)
+        await pilot.press("tab")
+        await pilot.pause(0.05)
+        assert bar.value == "/assign "
+        await pilot.press(*"sc", "tab")
+        await pilot.pause(0.05)
+        assert bar.value == "/assign scribe "
+        await pilot.press(*"pa", "tab")
+        await pilot.pause(0.05)
+        assert bar.value == "/assign scribe pagerbot "
+        await type_line(pilot, "/phase mit")
+        await pilot.press("tab")
+        await pilot.pause(0.05)
+        assert bar.value == "/phase mitigating "
+        assert isinstance(app.focused, CommandBar)  # Tab completed instead of moving focus
+
+
+async def test_list_opens_incidents_by_enter_and_f3_f4_switch_between_them(make_app, store):
+    first = declare(store, "Search is slow", "SEV3")
+    second = declare(store, "Login broken", "SEV1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen) and app.registry is not None)
+        await pilot.press("enter")  # rows sort by severity: SEV1 first
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == second)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen))
+        await pilot.press("down", "enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == first)
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == second)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == first)
+
+
+async def test_n_declares_an_incident_through_a_form_and_opens_it(make_app, store):
+    declare(store, "Search is slow", "SEV3")
+    declare(store, "Login broken", "SEV1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: app.registry is not None)
+        await pilot.press("n")
+        await pilot.pause(0.05)
+        app.screen.query_one("#title", Input).value = "Payments down"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        assert app.screen.state.title == "Payments down"
+        assert app.screen.state.ref == "INC-3"
+
+
+async def test_filter_key_narrows_the_timeline_to_a_tag(make_app, store, runbooks):
+    demo(store, runbooks, until="monitoring")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        tl = app.screen.query_one(Timeline)
+        everything = tl.row_count
+        await pilot.press("f5")
+        await pilot.pause(0.05)
+        await pilot.press(*"#db", "enter")
+        await pilot.pause(0.05)
+        assert 0 < tl.row_count < everything
+        assert all("#db" in line for line in timeline_lines(app.screen))
+        await pilot.press("f5")
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+u", "enter")  # an empty filter shows everything again
+        await pilot.pause(0.05)
+        assert tl.row_count == everything
