@@ -247,14 +247,17 @@ def _root_cause(s: IncidentState) -> list[str]:
         out.append("")
     else:
         out += [missing(f"No decisions or actions recorded ({code('/decision TEXT')}, {code('/action TEXT')})."), ""]
+    ended = []
     if s.mitigated_at is not None:
-        out.append(f"- **Mitigated** {clock.stamp(s.mitigated_at)} (phase monitoring).")
+        after = clock.duration(s.mitigated_at - s.declared_at)
+        ended.append(f"**Mitigated** {clock.stamp(s.mitigated_at)} (phase monitoring), {after} after the declaration")
     else:
-        out.append("- " + missing("Not mitigated yet: no move to phase monitoring."))
+        ended.append(missing("not mitigated yet (no move to phase monitoring)"))
     if s.resolved_at is not None:
-        out.append(f"- **Resolved** {clock.stamp(s.resolved_at)}.")
+        ended.append(f"**resolved** {clock.stamp(s.resolved_at)}.")
     else:
-        out.append("- " + missing(f"Not resolved yet — {code('/resolve')} records the end time."))
+        ended.append(missing(f"not resolved yet ({code('/resolve')} records the end time)."))
+    out.append("; ".join(ended))
     return out
 
 
@@ -270,10 +273,13 @@ def _measures(s: IncidentState) -> list[str]:
         return out
     open_f = [f for f in s.followups if not f.done]
     done_f = [f for f in s.followups if f.done]
-    for title, group in ((f"Open ({len(open_f)})", open_f), (f"Done ({len(done_f)})", done_f)):
+    groups = [(f"Open ({len(open_f)})", open_f)]
+    if done_f:  # an empty "Done" group is noise in a fresh draft; an empty "Open" one is news
+        groups.append((f"Done ({len(done_f)})", done_f))
+    for title, group in groups:
         out += [f"### {title}", ""]
         if not group:
-            out += [missing("None."), ""]
+            out += [missing("None: every follow-up is done."), ""]
             continue
         out += table(("#", "Action item", "Owner", "Due"), (_followup_row(f) for f in group))
         out.append("")

@@ -105,3 +105,15 @@ def test_unwritable_output_is_a_runtime_failure(run: Run, demo_store: Path, tmp_
     r = run("postmortem", "1", "-o", str(tmp_path / "no" / "such" / "dir" / "pm.md"))
     assert r.returncode == 1
     assert "cannot write" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_documents_depend_on_the_domain_only() -> None:
+    code = (
+        "import sys, incident_tui.docs\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'textual', 'rich', 'httpx', 'starlette', 'uvicorn', 'tinydb'} or m.startswith('incident_tui.store'))\n"
+        "print(heavy)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
