@@ -39,12 +39,17 @@ def _t(dt: datetime | None) -> str | None:
     return format_at(dt) if dt else None
 
 
-def fold_incident(events: Iterable[Event], incident_id: str, at_seq: int | None = None) -> IncidentState:
+def fold_incident(
+    events: Iterable[Event], incident_id: str, at_seq: int | None = None, number: int | None = None
+) -> IncidentState:
     """Fold one incident from a store's events, cut at `at_seq` (inclusive).
 
     Only the incident's own events are folded, but its number is counted over every
-    declaration before it, so it is the same `INC-N` every client derives.
+    declaration before it, so it is the same `INC-N` every client derives. A caller
+    that hands over only the incident's own events (`state.timeline`) must pass the
+    `number` it knows, or every incident would read as INC-1.
     """
+    given_number = number
     mine: list[Event] = []
     declared: dict[str, None] = {}
     number = 0
@@ -60,6 +65,8 @@ def fold_incident(events: Iterable[Event], incident_id: str, at_seq: int | None 
     if not number:
         where = f" at or before seq {at_seq}" if at_seq is not None else ""
         raise IncidentNotFound(f"incident {incident_id} is not declared{where}")
+    if given_number is not None:
+        number = given_number
     reg = Registry()
     reg.extend(mine)
     state = reg.incidents[incident_id]
@@ -185,20 +192,25 @@ def snapshot_data(
     runbooks: Runbooks,
     now: datetime,
     at_seq: int | None = None,
+    *,
+    number: int | None = None,
 ) -> dict[str, Any]:
     """The stable JSON form (README: "Snapshot JSON"). With `at_seq` the snapshot is of
-    the incident as it stood at that seq, timed at `as_of` and independent of `now`."""
-    state = fold_incident(events, incident_id, at_seq)
+    the incident as it stood at that seq, timed at `as_of` and independent of `now`.
+    `number`: see `fold_incident` (needed when `events` are one incident's only)."""
+    state = fold_incident(events, incident_id, at_seq, number)
     return state_snapshot_data(state, runbooks, now if at_seq is None else as_of(state))
 
 
-def handoff_data(events: Sequence[Event], snapshot: Event, runbooks: Runbooks) -> dict[str, Any]:
+def handoff_data(
+    events: Sequence[Event], snapshot: Event, runbooks: Runbooks, *, number: int | None = None
+) -> dict[str, Any]:
     """The snapshot a `/handoff` recorded: the incident as of the event's `at_seq`, timed
     at the handoff itself (so "overdue" and "elapsed" are what the new commander faced),
     with who handed command to whom. Reproducible: everything comes from the events."""
     if snapshot.kind != "snapshot":
         raise ValueError(f"expected a snapshot event, got {snapshot.kind}")
-    state = fold_incident(events, snapshot.incident, int(snapshot.data["at_seq"]))
+    state = fold_incident(events, snapshot.incident, int(snapshot.data["at_seq"]), number)
     d = state_snapshot_data(state, runbooks, max(snapshot.when, as_of(state)))
     d["handoff"] = {
         "from": snapshot.data.get("from") or None,
@@ -210,9 +222,11 @@ def handoff_data(events: Sequence[Event], snapshot: Event, runbooks: Runbooks) -
     return d
 
 
-def handoff_document(events: Sequence[Event], snapshot: Event, runbooks: Runbooks, fmt: Format = "md") -> str:
+def handoff_document(
+    events: Sequence[Event], snapshot: Event, runbooks: Runbooks, fmt: Format = "md", *, number: int | None = None
+) -> str:
     """`handoff_data` rendered as Markdown or JSON: what `/handoff USER` shows to both people."""
-    return render_snapshot(handoff_data(events, snapshot, runbooks), fmt)
+    return render_snapshot(handoff_data(events, snapshot, runbooks, number=number), fmt)
 
 
 # -- Markdown ---------------------------------------------------------------------------
@@ -364,6 +378,8 @@ def snapshot_document(
     now: datetime,
     fmt: Format = "md",
     at_seq: int | None = None,
+    *,
+    number: int | None = None,
 ) -> str:
     """The handoff snapshot of `incident_id` in `fmt` ("md" or "json"), now or as of `at_seq`."""
-    return render_snapshot(snapshot_data(events, incident_id, runbooks, now, at_seq), fmt)
+    return render_snapshot(snapshot_data(events, incident_id, runbooks, now, at_seq, number=number), fmt)

@@ -174,6 +174,10 @@ def test_incident_numbers_count_every_declaration_before_it(demo: Demo, runbooks
     events = [first.events[0]] + [replace(e, seq=(e.seq or 0) + 1) for e in demo.events]
     d = snapshot_data(events, demo.incident, runbooks, DEMO_NOW)
     assert (d["ref"], d["number"]) == ("INC-2", 2)
+    # The app holds each incident's own timeline only: it passes the number it knows.
+    timeline = fold(events).incidents[demo.incident].timeline
+    assert snapshot_data(timeline, demo.incident, runbooks, DEMO_NOW)["ref"] == "INC-1"  # the trap
+    assert snapshot_data(timeline, demo.incident, runbooks, DEMO_NOW, number=2) == d
 
 
 def test_snapshot_of_an_incident_not_declared_by_that_seq_is_refused(demo: Demo, runbooks: Runbooks) -> None:
