@@ -9,6 +9,7 @@ a snapshot at an earlier seq equal the snapshot of a store truncated there.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
@@ -363,9 +364,16 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+# json.dumps escapes C0 controls but passes C1 controls (the one-byte CSI 0x9b), DEL,
+# bidi overrides and line separators through when ensure_ascii=False; `snapshot
+# --format json` goes to terminals, so those become \uXXXX escapes (the same JSON value).
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
 def render_snapshot(data: dict[str, Any], fmt: Format) -> str:
     if fmt == "json":
-        return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
     if fmt == "md":
         return snapshot_markdown(data)
     raise ValueError(f"unknown snapshot format {fmt!r}; use md or json")

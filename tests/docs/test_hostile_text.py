@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 from markdown_it import MarkdownIt
 
-from incident_tui.docs import postmortem_document, snapshot_data, snapshot_document
+from incident_tui.docs import postmortem_document, snapshot_document
 from incident_tui.docs.markdown import inline
 from incident_tui.domain.checklists import Runbooks
 from incident_tui.domain.text import safe_text
@@ -32,7 +32,7 @@ HOSTILE = [
     "&lt;b&gt; &#60;i&#62;",
     "<!-- hide the rest",
     "closing hashes ##",
-    "\u202eevil\u202c",
+    "\u202eevil\u202c\u2028",
     "===",
     "- item",
     "+ item",
@@ -138,9 +138,9 @@ def test_hostile_text_is_shown_as_typed_inside_its_own_line(runbooks: Runbooks) 
 def test_no_control_character_reaches_a_document(runbooks: Runbooks) -> None:
     script = build(hostile)
     docs = documents(script, runbooks)
-    docs["json"] = json.dumps(snapshot_data(script.events, script.incident, runbooks, script.at(30)))
+    docs["json"] = snapshot_document(script.events, script.incident, runbooks, script.at(30), "json", None)
     for name, text in docs.items():
-        bad = [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F or c in "\u202e\u202c"]
+        bad = [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F or c in "\u202e\u202c\u2028"]
         assert not bad, (name, bad[:5])
         assert "\r" not in text
 
@@ -204,3 +204,14 @@ def test_snapshot_json_keeps_user_text_exactly_as_typed(runbooks: Runbooks) -> N
 )
 def test_inline_escapes_only_what_markdown_would_read(text: str, expected: str) -> None:
     assert inline(text) == expected
+
+
+def test_snapshot_json_escapes_terminal_controls_but_keeps_the_value(runbooks: Runbooks) -> None:
+    nasty = "a\x1b[2Jb\x9b31mc\x7f\u202ed\u2028e\x00"
+    s = Script()
+    s.declare(title=nasty, severity="SEV2", summary=nasty)
+    s.add(1, "decision", {"text": nasty})
+    text = snapshot_document(s.events, s.incident, runbooks, s.at(5), "json", None)
+    assert not [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F or c in "\u202e\u2028"]
+    d = json.loads(text)
+    assert d["title"] == d["summary"] == d["decisions"][0]["text"] == nasty
