@@ -26,6 +26,7 @@ from ..domain.checklists import Runbooks
 from ..domain.commands import CommandError, declare_event
 from ..domain.events import Event, now_utc
 from ..domain.fold import Registry
+from ..domain.text import safe_text
 from ..store.base import Store
 from .drafts import DraftBox
 from .messages import EventsArrived, LineAppended, LineRefused, LinkChanged, StoreLoaded, SyncFailed
@@ -232,7 +233,8 @@ class WarRoomApp(App[int]):
         """Documents that open themselves: a handoff to or from me, the postmortem phase."""
         if e.kind == "snapshot" and self.user in (e.data.get("to"), e.data.get("from")):
             at_seq = e.data.get("at_seq")
-            self.show_document(e.incident, "snapshot", at_seq=at_seq if isinstance(at_seq, int) else None)
+            who = f"{e.data.get('from') or 'nobody'} → {e.data.get('to')}"
+            self.show_document(e.incident, "snapshot", at_seq=at_seq if isinstance(at_seq, int) else None, handoff=who)
         elif e.kind == "phase.set" and e.data.get("phase") == "postmortem" and e.incident in self._dashboards:
             self.show_document(e.incident, "postmortem")
 
@@ -336,7 +338,7 @@ class WarRoomApp(App[int]):
             return docs.snapshot_document(state.timeline, incident, self.runbooks, self.now(), "md", at_seq)
         return docs.postmortem_document(state, self.runbooks, self.now())
 
-    def show_document(self, incident: str, kind: str, at_seq: int | None = None) -> None:
+    def show_document(self, incident: str, kind: str, at_seq: int | None = None, handoff: str = "") -> None:
         from .screens.document import DocumentScreen
 
         try:
@@ -349,6 +351,8 @@ class WarRoomApp(App[int]):
         ref = self.registry.incidents[incident].ref
         if kind == "snapshot":
             title = f"{ref} handoff snapshot" + (f" at seq {at_seq}" if at_seq else "")
+            if handoff:
+                title += f": command {safe_text(handoff, 80, oneline=True)}"
         else:
             title = f"{ref} postmortem draft"
         self.push_screen(DocumentScreen(f"{title} · Esc back · ctrl+s export", text, incident))

@@ -168,10 +168,16 @@ class Timeline(ScrollView, can_focus=True):
         if force_follow:
             self.following = True
         if self.following:
-            bottom = max(0, self.row_count - self.scrollable_content_region.height)
-            self.scroll_to(y=bottom, animate=False, immediate=True)
+            self._to_bottom()
+            # The new virtual size counts for max_scroll_y only after layout: go again then.
+            self.call_after_refresh(self._to_bottom)
         self.refresh()
         self.post_message(TimelineChanged(self))
+
+    def _to_bottom(self) -> None:
+        if self.following:
+            bottom = max(0, self.row_count - self.scrollable_content_region.height)
+            self.scroll_to(y=bottom, animate=False, immediate=True)
 
     def follow(self) -> None:
         self.following = True

@@ -1,0 +1,87 @@
+"""Handoff snapshots and the postmortem draft, inside the app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import MarkdownViewer
+
+from incident_tui.ui.screens.dashboard import DashboardScreen
+from incident_tui.ui.screens.document import DocumentScreen
+from incident_tui.ui.widgets.command_bar import CommandBar
+
+from .conftest import wait_for
+from .helpers import demo, log
+
+
+def document_text(app) -> str:
+    return app.screen.query_one(MarkdownViewer).document.source
+
+
+async def wait_for_document(pilot) -> str:
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, DocumentScreen) and document_text(app))
+    return document_text(app)
+
+
+def document_title(app) -> str:
+    return str(app.screen.query_one("#doc-title").render())
+
+
+async def test_handoff_shows_the_snapshot_to_the_old_and_the_new_commander(make_app, store, runbooks):
+    incident = demo(store, runbooks)
+    alice, frank = make_app(user="alice"), make_app(user="frank")
+    async with alice.run_test(size=(120, 40)) as a_pilot:
+        await wait_for(a_pilot, lambda: isinstance(alice.screen, DashboardScreen))
+        bar = alice.screen.query_one(CommandBar)
+        bar.value = "/handoff frank"
+        await a_pilot.press("enter")
+        assert "Handoff snapshot: INC-1" in await wait_for_document(a_pilot)  # the state alice hands over
+        assert "command alice → frank" in document_title(alice)
+        assert alice.registry.incidents[incident].commander == "frank"
+        await a_pilot.press("escape")
+        await wait_for(a_pilot, lambda: isinstance(alice.screen, DashboardScreen))
+        assert bar.value == ""
+
+    async with frank.run_test(size=(120, 40)) as f_pilot:
+        await wait_for(f_pilot, lambda: isinstance(frank.screen, DashboardScreen))
+        # Only live snapshots open by themselves; the one already in the store is in the timeline.
+        assert not isinstance(frank.screen, DocumentScreen)
+        log(store, runbooks, incident, "/handoff alice", author="frank")
+        await wait_for(f_pilot, lambda: isinstance(frank.screen, DocumentScreen))
+        assert "command frank → alice" in document_title(frank)
+
+
+async def test_entering_the_postmortem_phase_opens_the_postmortem_draft(make_app, store, runbooks):
+    incident = demo(store, runbooks, until=None)  # the whole demo: resolved, with root cause and follow-ups
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.registry is not None)
+        app.open_incident(incident)
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        log(store, runbooks, incident, "/phase postmortem", author="alice")
+        text = await wait_for_document(pilot)
+        assert "Root cause" in text or "root cause" in text
+        assert "Canary EU deploys" in text
+
+
+async def test_f8_f9_open_the_documents_and_ctrl_s_writes_them(make_app, store, runbooks, tmp_path, monkeypatch):
+    demo(store, runbooks)
+    monkeypatch.chdir(tmp_path)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await pilot.press("f8")
+        assert "snapshot" in (await wait_for_document(pilot)).lower()
+        await pilot.press("escape", "f9")
+        await wait_for(pilot, lambda: "postmortem draft" in str(app.screen.query_one("#doc-title").render()))
+        assert "postmortem" in (await wait_for_document(pilot)).lower()
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: (tmp_path / "INC-1-postmortem.md").exists())
+        await wait_for(pilot, lambda: any("wrote" in n.message for n in app._notifications))
+    assert (tmp_path / "INC-1-snapshot.md").read_text().strip()
+    assert Path(tmp_path / "INC-1-postmortem.md").read_text().strip()
+
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

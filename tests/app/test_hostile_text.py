@@ -1,0 +1,108 @@
+"""Text from other people is data: shown literally, never markup, never terminal control."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+
+from incident_tui.domain.commands import declare_event
+from incident_tui.domain.events import new_event
+from incident_tui.ui.screens.dashboard import DashboardScreen
+from incident_tui.ui.screens.incidents import IncidentListScreen
+
+from .conftest import FIXED_NOW, wait_for
+
+CLICK = "[@click=app.quit]x[/]"
+HOSTILE = [
+    CLICK,
+    "[/]",
+    "[b]not bold[/b] [red]not red",
+    "\x1b]0;pwned-title\x07",
+    "\x1b[2J\x1b[Hcleared",
+    "\x1b]52;c;cGFzdGVk\x07clip",
+    "\x9b31mc1-csi",
+    "\x1b]8;;http://evil.example\x07link\x1b]8;;\x07",
+    "\u202eevil-bidi",
+]
+AUTHOR = "[b]mallory[/b]\x1b[5m"
+
+
+def seed(store) -> str:
+    at = FIXED_NOW - timedelta(minutes=20)
+    declared = declare_event(" ".join(HOSTILE), AUTHOR, "SEV1", summary=CLICK, at=at)
+    inc = declared.incident
+    events = [declared]
+    for i, text in enumerate(HOSTILE):
+        events.append(new_event(inc, "note", AUTHOR, {"text": text, "tags": ["[/]", CLICK]}, at + timedelta(minutes=i)))
+    events += [
+        new_event(inc, "role.assigned", AUTHOR, {"role": "commander", "user": CLICK}, at),
+        new_event(inc, "role.assigned", AUTHOR, {"role": "[red]pwn", "user": "\x1b]0;t\x07"}, at),
+        new_event(inc, "followup", AUTHOR, {"text": HOSTILE[2], "owner": "[/]", "due": "[@click=app.bell]"}, at),
+        new_event(inc, "hypothesis", AUTHOR, {"text": HOSTILE[0]}, at),
+        new_event(inc, "title.set", AUTHOR, {"value": "\x1b]0;pwned\x07 " + CLICK}, at),
+    ]
+    store.append(events)
+    return inc
+
+
+def screen_text(app) -> str:
+    svg = app.export_screenshot()
+    return html.unescape(svg).replace("\xa0", " ")
+
+
+def assert_inert(text: str) -> None:
+    for bad in ("\x1b", "\x9b", "\x07", "\u202e"):
+        assert bad not in text, f"{bad!r} reached the screen"
+
+
+async def test_hostile_text_in_every_field_renders_literally_and_fires_nothing(make_app, store, tmp_path):
+    seed(store)
+    app = make_app()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        text = screen_text(app)
+        assert_inert(text)
+        assert "[@click=app.quit]x[/]" in text  # the title and the commander, as typed
+        assert "[b]mallor" in text  # the author, unparsed (and cut to its column)
+        assert "[b]not bold[/b] [red]not red" in text
+        assert "␛]0;pwned-title␇" in text  # the OSC is shown, not obeyed
+        assert "<U+202E>evil-bidi" in text
+
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen))
+        await pilot.pause(0.05)
+        text = screen_text(app)
+        assert_inert(text)
+        assert "[@click=app.quit]x[/]" in text
+
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.1)
+        await pilot.press(*"open")
+        await pilot.pause(0.3)
+        assert_inert(screen_text(app))
+        await pilot.press("escape")
+        await pilot.pause(0.05)
+
+        # A click on the text runs nothing: there is no action in what was typed.
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await pilot.click("Timeline", offset=(30, 2))
+        await pilot.pause(0.05)
+        assert app.is_running and app.return_code is None
+
+
+async def test_hostile_documents_render_in_the_viewer_without_breaking_it(make_app, store):
+    seed(store)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await pilot.press("f8")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "DocumentScreen")
+        await pilot.pause(0.2)
+        assert_inert(screen_text(app))
+        await pilot.press("escape")
+        await pilot.press("f9")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "DocumentScreen")
+        await pilot.pause(0.2)
+        assert_inert(screen_text(app))
+        assert app.is_running

@@ -1,0 +1,82 @@
+"""Another writer's events show on the open screens without a key press."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from incident_tui.store.jsonfile import JsonStore
+from incident_tui.ui.screens.dashboard import DashboardScreen
+from incident_tui.ui.screens.incidents import IncidentListScreen
+from incident_tui.ui.widgets.timeline import Timeline
+
+from .conftest import wait_for
+from .helpers import declare, demo, log, timeline_lines
+
+
+async def test_a_second_store_handle_appends_and_the_open_dashboard_shows_it(make_app, store, store_path, runbooks):
+    incident = demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        other = JsonStore(store_path)
+        try:
+            started = time.monotonic()
+            log(other, runbooks, incident, "/obs error rate back to 0.4% #checkout", author="carol")
+            await wait_for(pilot, lambda: "error rate back to 0.4%" in timeline_lines(app.screen)[-1], timeout=2)
+            elapsed = time.monotonic() - started
+            log(other, runbooks, incident, "/sev 1", author="carol")
+            await wait_for(pilot, lambda: app.screen.state.severity == "SEV1", timeout=2)
+        finally:
+            other.close()
+        assert elapsed < 1.0, f"another writer's event took {elapsed:.2f} s to show"
+
+
+async def test_an_incident_declared_by_the_cli_process_appears_in_the_open_list(make_app, store, store_path):
+    declare(store, "Search is slow", "SEV3")
+    declare(store, "Login broken", "SEV1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen) and app.registry is not None)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "incident_tui",
+                "--store",
+                str(store_path),
+                "--user",
+                "dave",
+                "declare",
+                "Payments down",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        await wait_for(pilot, lambda: len(app.screen.rows()) == 3, timeout=3)
+        titles = [s.title for s in app.screen.rows()]
+        assert "Payments down" in titles
+
+
+async def test_the_timeline_keeps_its_place_when_scrolled_up_and_counts_what_waits_below(make_app, store, runbooks):
+    incident = demo(store, runbooks, until="monitoring")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        tl = app.screen.query_one(Timeline)
+        assert tl.following
+        await pilot.press("pageup")
+        await pilot.pause(0.05)
+        assert not tl.following
+        top = tl.scroll_y
+        log(store, runbooks, incident, "a new line while the scribe reads back")
+        await wait_for(pilot, lambda: app.registry.last_seq == store.latest_seq())
+        await pilot.pause(0.05)
+        assert tl.scroll_y == top  # did not jump
+        assert tl.new_below > 0
+        assert "new below" in str(app.screen.query_one("#tl-status").render())
+        await pilot.press("ctrl+g")
+        await pilot.pause(0.05)
+        assert tl.following and tl.new_below == 0

@@ -1,0 +1,104 @@
+"""Nothing typed is lost: an unsent line survives quit, a hang-up and a restart."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import signal
+import sys
+import time
+from pathlib import Path
+
+from incident_tui.ui.drafts import DraftBox
+from incident_tui.ui.screens.dashboard import DashboardScreen
+from incident_tui.ui.widgets.command_bar import CommandBar
+
+from .conftest import wait_for
+from .helpers import demo
+
+
+async def test_an_unsent_line_is_saved_on_quit_and_restored_on_the_next_start(make_app, store, runbooks):
+    incident = demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        app.screen.query_one(CommandBar).value = "/decision fail over to eu-central"
+        await pilot.pause(0.05)
+        await pilot.press("ctrl+q")
+    assert app.drafts is not None and app.drafts.load(incident) == "/decision fail over to eu-central"
+    seq = store.latest_seq()
+
+    again = make_app()
+    async with again.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(again.screen, DashboardScreen))
+        bar = again.screen.query_one(CommandBar)
+        assert bar.value == "/decision fail over to eu-central"
+        assert store.latest_seq() == seq  # restored into the bar, not written behind the user's back
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bar.value == "")
+    assert again.drafts.load(incident) == ""  # acknowledged: the draft is gone
+
+
+def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
+    out = b""
+    deadline = time.monotonic() + timeout
+    while needle not in out:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"{needle!r} not seen within {timeout} s; got {out[-300:]!r}")
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                out += os.read(fd, 65536)
+            except OSError:
+                break
+    return out
+
+
+def test_sighup_exits_within_a_second_and_keeps_the_typed_line(store, store_path, runbooks, tmp_path: Path):
+    """A real process on a real pty: the SSH link drops mid-sentence."""
+    incident = demo(store, runbooks)
+    data = Path(os.environ["XDG_DATA_HOME"])
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.environ.update(TERM="xterm-256color", COLUMNS="80", LINES="24")
+        os.execv(sys.executable, [sys.executable, "-m", "incident_tui", "--store", str(store_path), "--user", "bob"])
+    try:
+        _read_until(fd, b"following live", 15)
+        os.write(fd, b"customers report timeouts")
+        time.sleep(0.6)  # the draft timer and a frame
+        started = time.monotonic()
+        os.kill(pid, signal.SIGHUP)
+        _, status = os.waitpid(pid, 0)
+        took = time.monotonic() - started
+    finally:
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert took < 1.0, f"exit took {took:.2f} s"
+    box = DraftBox(data / "incident-tui" / "drafts", str(store_path))
+    assert box.load(incident) == "customers report timeouts"
+
+
+def test_the_cli_app_entry_point_starts_and_quits_with_ctrl_q(store_path: Path):
+    pid, fd = pty.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.environ.update(TERM="xterm-256color", COLUMNS="80", LINES="24")
+        os.execv(sys.executable, [sys.executable, "-m", "incident_tui", "--store", str(store_path), "--user", "bob"])
+    try:
+        _read_until(fd, b"n declares", 15)
+        os.write(fd, b"\x11")  # ctrl+q
+        _, status = os.waitpid(pid, 0)
+    finally:
+        os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_draft_files_are_per_store_and_incident(tmp_path: Path):
+    a = DraftBox(tmp_path, "/one.jsonl")
+    b = DraftBox(tmp_path, "/two.jsonl")
+    a.save("inc-1", "hello")
+    assert a.load("inc-1") == "hello" and b.load("inc-1") == ""
+    assert a.incidents() == ["inc-1"]
+    a.save("inc-1", "   ")
+    assert a.incidents() == []
