@@ -50,28 +50,25 @@ def fold_incident(
     that hands over only the incident's own events (`state.timeline`) must pass the
     `number` it knows, or every incident would read as INC-1.
     """
-    given_number = number
     mine: list[Event] = []
     declared: dict[str, None] = {}
-    number = 0
+    counted = 0
     for e in events:
         if at_seq is not None and (e.seq is None or e.seq > at_seq):
             continue  # cut again: callers may hand over more than they were asked for
         if e.kind == "incident.declared" and e.incident not in declared:
             declared[e.incident] = None
             if e.incident == incident_id:
-                number = len(declared)
+                counted = len(declared)
         if e.incident == incident_id:
             mine.append(e)
-    if not number:
+    if not counted:
         where = f" at or before seq {at_seq}" if at_seq is not None else ""
         raise IncidentNotFound(f"incident {incident_id} is not declared{where}")
-    if given_number is not None:
-        number = given_number
     reg = Registry()
     reg.extend(mine)
     state = reg.incidents[incident_id]
-    state.number = number
+    state.number = number if number is not None else counted
     return state
 
 
@@ -84,7 +81,7 @@ def as_of(state: IncidentState) -> datetime:
 def _entry(e: Event) -> dict[str, Any]:
     return {
         "seq": e.seq,
-        "at": e.at,
+        "at": format_at(parse_at(e.at)),  # any ISO form a writer used, in the one wire form
         "author": e.author,
         "text": e.text,
         "tags": list(e.data.get("tags") or []),
@@ -92,7 +89,7 @@ def _entry(e: Event) -> dict[str, Any]:
 
 
 def _last_of_kind(state: IncidentState, kind: str, n: int) -> tuple[list[Event], int]:
-    # Newest by seq; walk backwards so a 100k-event timeline costs only its tail.
+    # The last n by seq (as recorded, even if back-dated), oldest first; plus the total.
     found: list[Event] = []
     total = 0
     for e in reversed(state.timeline):
@@ -216,7 +213,7 @@ def handoff_data(
     d["handoff"] = {
         "from": snapshot.data.get("from") or None,
         "to": snapshot.data.get("to") or None,
-        "at": snapshot.at,
+        "at": format_at(snapshot.when),
         "by": snapshot.author,
         "seq": snapshot.seq,
     }
