@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..domain.events import format_at, parse_at
+
+
+def wire(at: str) -> str:
+    """An event's `at` in the one wire form (`2026-11-27T14:02:11.482Z`), which sorts
+    as time; writers that used another ISO form are normalized (rare, so checked cheaply)."""
+    if len(at) == 24 and at[-1] == "Z" and at[10] == "T" and at[19] == ".":
+        return at
+    return format_at(parse_at(at))
+
 
 def local(dt: datetime) -> datetime:
     return dt.astimezone()
@@ -41,13 +51,21 @@ class Clock:
     minutes), so it is memoized per UTC minute; a long timeline has far fewer minutes
     than lines."""
 
-    __slots__ = ("_date", "_minutes", "_offset")
+    __slots__ = ("_date", "_minutes", "_offset", "_wire_minutes")
 
     def __init__(self, day: datetime | None) -> None:
         ref = local(day) if day is not None else None
         self._date = ref.date() if ref else None
         self._offset = ref.utcoffset() if ref else None
         self._minutes: dict[int, str] = {}
+        self._wire_minutes: dict[str, str] = {}
+
+    def wire(self, at: str) -> str:
+        """`__call__` for a `wire` string: one parse per minute, not per line."""
+        head = self._wire_minutes.get(at[:16])
+        if head is None:
+            head = self._wire_minutes[at[:16]] = self._head(local(parse_at(at[:16] + ":00.000Z")))
+        return head.replace("{s}", at[17:19], 1)
 
     def __call__(self, dt: datetime) -> str:
         key = int(dt.timestamp() // 60)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from incident_tui.docs import postmortem_document
 from incident_tui.domain.checklists import Runbooks
 
@@ -182,3 +184,17 @@ def test_postmortem_days_and_zone_changes_are_spelled_out(script: Script, runboo
     assert "| 23:00:00 | **Incident declared** at SEV3: Search is slow | alice |" in md
     assert "| 2026-10-25 02:00:00 CET | **Resolved**: normal operation restored | alice |" in md
     assert "- **Duration:** 4h 00m, from 2026-10-24 23:00:00 CEST (declared) to 2026-10-25 02:00:00 CET" in md
+
+
+def test_times_written_in_another_iso_form_sort_and_show_like_the_rest(script: Script, runbooks: Runbooks) -> None:
+    script.declare()
+    late = script.add(5, "decision", {"text": "written by another tool"})
+    script.events[-1] = replace(late, at="2026-03-02T09:05:30+00:00")  # same instant family, no millis, no Z
+    script.add(3, "action", {"text": "typed earlier"})
+    timeline = section(postmortem_document(script.state, runbooks, script.at(10)), "## Timeline")
+    rows = [line for line in timeline.split("\n") if line.startswith("| 10:")]
+    assert rows == [
+        "| 10:00:00 | **Incident declared** at SEV3: Search is slow | alice |",
+        "| 10:03:00 | **Action**: typed earlier | alice |",
+        "| 10:05:30 | **Decision**: written by another tool | alice |",
+    ]
