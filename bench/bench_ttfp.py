@@ -1,0 +1,88 @@
+"""Time to first paint of `incident-tui` through a real pty, beside a minimal Textual app.
+
+    python bench/bench_ttfp.py [--runs 7] [--sizes 120x40,80x24]
+
+The store holds 20 incidents and 10k events. Both programs are timed by bench/ttfp.py
+(fork until a marker shows on the screen stream) in the same run, interleaved, so
+machine noise hits both alike. Two app figures: the first paint of the screen's own
+chrome, and the paint that shows incidents from the store; the target (<= 1.5x the
+minimal app) is judged on the second, which is what a user waits for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from _fixtures import write_store  # noqa: E402
+
+TARGET_RATIO = 1.5
+RUN_LINE = re.compile(r"run \d+: (\d+) ms")
+
+
+def timed(cmd: list[str], marker: str, size: tuple[int, int], runs: int, env: dict[str, str]) -> list[float]:
+    """Milliseconds per run (the timer's warm-up run is already dropped)."""
+    args = [sys.executable, str(HERE / "ttfp.py"), "--cols", str(size[0]), "--rows", str(size[1])]
+    args += ["--runs", str(runs), "--marker", marker, "--quit", "\\x11"]  # ctrl+q
+    for k, v in env.items():
+        args += ["--env", f"{k}={v}"]
+    out = subprocess.run([*args, "--", *cmd], capture_output=True, text=True, check=False).stdout
+    return [float(m) for m in RUN_LINE.findall(out)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=7, help="timed runs per program and round")
+    ap.add_argument("--rounds", type=int, default=2, help="baseline/app alternations")
+    ap.add_argument("--sizes", default="120x40,80x24")
+    ap.add_argument("--chrome-marker", default="Incidents", help="text of the app's first paint")
+    ap.add_argument("--data-marker", default="Bench incident", help="text that shows store data painted")
+    a = ap.parse_args()
+    sizes = [tuple(int(n) for n in s.split("x")) for s in a.sizes.split(",")]
+    app_bin = shutil.which("incident-tui", path=str(Path(sys.executable).parent)) or "incident-tui"
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp)
+        store = home / "store.jsonl"
+        write_store(store, incidents=20, events=10_000)
+        # A clean config and data dir: nobody's own settings or themes change the figure.
+        env = {
+            "INCIDENT_TUI_CONFIG": str(home / "config.toml"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_DATA_HOME": str(home / "data"),
+            "TERM": os.environ.get("TERM", "xterm-256color"),
+        }
+        minimal = [sys.executable, str(HERE / "minimal_app.py")]
+        app = [app_bin, "--store", str(store), "--user", "bench"]
+        print(f"time to first paint via a pty; store: 20 incidents, 10000 events; {a.runs} runs x {a.rounds} rounds")
+        print(f"{'size':>7} {'minimal ms':>11} {'app chrome ms':>14} {'app data ms':>12} {'data/minimal':>13}  target")
+        for cols, rows in sizes:
+            base: list[float] = []
+            chrome: list[float] = []
+            data: list[float] = []
+            for _ in range(a.rounds):
+                base += timed(minimal, "minimal app ready", (cols, rows), a.runs, env)
+                chrome += timed(app, a.chrome_marker, (cols, rows), a.runs, env)
+                data += timed(app, a.data_marker, (cols, rows), a.runs, env)
+            b = statistics.median(base) if base else float("nan")
+            c = statistics.median(chrome) if chrome else float("nan")
+            d = statistics.median(data) if data else float("nan")
+            ratio = d / b
+            verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
+            missing = "" if len(data) == a.runs * a.rounds else f" ({a.runs * a.rounds - len(data)} runs timed out)"
+            figures = f"{cols:>3}x{rows:<3} {b:>11.0f} {c:>14.0f} {d:>12.0f} {ratio:>12.2f}x"
+            print(f"{figures}  <= {TARGET_RATIO}x {verdict}{missing}")
+
+
+if __name__ == "__main__":
+    main()
