@@ -65,6 +65,8 @@ SWITCH = Binding.Group("Inc", compact=True)
 class WarRoomApp(App[int]):
     TITLE = "incident-tui"
     COMMANDS = App.COMMANDS | {WarRoomCommands}
+    # Textual's compact footer glues a key group's label to the next key ("Docsf10").
+    CSS = "Footer.-compact FooterLabel { margin: 0 1 0 0; }"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("f1", "help", "Keys", id="app.help"),

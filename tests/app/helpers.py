@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from incident_tui.demo import write_demo
 from incident_tui.domain.checklists import Runbooks
 from incident_tui.domain.commands import declare_event, to_events
+from incident_tui.domain.events import format_at
 from incident_tui.domain.fold import Registry
 from incident_tui.store.base import Store
 from incident_tui.ui.screens.dashboard import DashboardScreen
@@ -22,9 +24,11 @@ def declare(store: Store, title: str, severity: str = "SEV2", author: str = "ali
 
 
 def log(store: Store, runbooks: Runbooks, incident: str, line: str, author: str = "bob") -> None:
+    """Apply a line as another user would, stamped at the tests' fixed now (stable snapshots)."""
     reg = Registry()
     reg.extend(store.read())
-    store.append(to_events(line, reg.incidents[incident], author, runbooks))
+    events = to_events(line, reg.incidents[incident], author, runbooks)
+    store.append([replace(e, at=format_at(FIXED_NOW)) for e in events])
 
 
 def demo(store: Store, runbooks: Runbooks, until: str | None = "triage") -> str:

@@ -110,6 +110,8 @@ class DashboardScreen(Screen[None]):
             self.bar.value = draft
             self.bar.cursor_position = len(draft)
             self.show_hint(f"restored your unsent line from last time ({len(draft)} characters)", "ok")
+        else:
+            self.show_hint(self._usage(""))
         self.refresh_state()
         self.bar.focus()
 

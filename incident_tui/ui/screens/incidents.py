@@ -17,7 +17,9 @@ from ...domain.text import safe_text
 if TYPE_CHECKING:
     from ..app import WarRoomApp
 
-COLUMNS = ("INC", "SEV", "PHASE", "TITLE", "COMMANDER", "AGE")
+# Fixed widths for all but the title, which takes what is left, so that every column
+# shows at 80 columns (DataTable would otherwise size the title to its longest value).
+COLUMNS = {"INC": 6, "SEV": 4, "PHASE": 10, "TITLE": 0, "COMMANDER": 12, "AGE": 6}
 # Fallback colours when the theme defines none; the real ones come from $sev1.. via the app.
 SEV_STYLE = {"SEV1": "bold reverse", "SEV2": "bold", "SEV3": "", "SEV4": "dim", "SEV5": "dim"}
 
@@ -51,11 +53,24 @@ class IncidentListScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        self._columns(self.size.width)
+        self.query_one(DataTable).focus()
+
+    def on_resize(self) -> None:
+        self._columns(self.size.width)
+
+    def _columns(self, width: int) -> None:
         table = self.query_one(DataTable)
-        for name in COLUMNS:
-            table.add_column(name, key=name)
+        fixed = sum(COLUMNS.values())
+        padding = 2 * table.cell_padding * len(COLUMNS) + 1  # + a vertical scrollbar
+        title = max(12, width - fixed - padding)
+        if getattr(self, "_title_width", None) == title:
+            return
+        self._title_width = title
+        table.clear(columns=True)
+        for name, w in COLUMNS.items():
+            table.add_column(Text(name), width=w or title, key=name)
         self.refresh_rows()
-        table.focus()
 
     def on_screen_resume(self) -> None:
         self.refresh_rows()
@@ -92,9 +107,10 @@ class IncidentListScreen(Screen[None]):
                 pass
         total = len(self.war.registry.order)
         which = "all" if self.show_all else "active"
-        title.update(Text(f"Incidents: {len(states)} {which} of {total} · {self.war.user} · {self.war.store.location}"))
+        where = safe_text(self.war.store.location.rstrip("/").rsplit("/", 1)[-1], 60, oneline=True)
+        title.update(Text(f"Incidents: {len(states)} {which} of {total} · you are {self.war.user} · store {where}"))
         if states:
-            hint.update(Text("Enter opens · n declares · a shows all/active · F2 comes back here · ctrl+q quits"))
+            hint.update(Text("Enter opens · n declares · a all/active · F2 this list · ctrl+p commands · ctrl+q quits"))
         else:
             hint.update(Text("no incidents here yet: n declares one (a shows resolved and closed ones)"))
 
