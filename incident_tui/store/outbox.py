@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -36,16 +37,21 @@ class Outbox:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lockfd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-        self._sig: tuple[int, int, int] | None = None
+        self._mutex = threading.RLock()
+        self._sig: tuple[int, int, int, int] | None = None
+        self._dirty = True  # this process changed the file: re-read whatever stat says
         self._cache: list[Event] = []
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        fcntl.flock(self._lockfd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(self._lockfd, fcntl.LOCK_UN)
+        # flock excludes other processes only: threads sharing this fd would all "hold" it,
+        # and a remove() rewriting the file could drop an add() made meanwhile.
+        with self._mutex:
+            fcntl.flock(self._lockfd, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lockfd, fcntl.LOCK_UN)
 
     def add(self, events: Sequence[Event]) -> None:
         data = b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events)
@@ -56,6 +62,7 @@ class Outbox:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+                self._dirty = True
 
     def events(self) -> list[Event]:
         """What waits, oldest first. Re-read only when the file changed (stat is cheap)."""
@@ -64,11 +71,11 @@ class Outbox:
         except FileNotFoundError:
             self._sig, self._cache = None, []
             return []
-        sig = (st.st_ino, st.st_size, st.st_mtime_ns)
-        if sig != self._sig:
+        sig = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if sig != self._sig or self._dirty:
             with self._locked():
                 self._cache = self._read()
-                self._sig = sig
+                self._sig, self._dirty = sig, False
         return list(self._cache)
 
     def _read(self) -> list[Event]:
@@ -94,6 +101,7 @@ class Outbox:
         if not ids:
             return
         with self._locked():
+            self._dirty = True
             keep = [e for e in self._read() if e.id not in ids]
             if not keep:
                 with contextlib.suppress(FileNotFoundError):

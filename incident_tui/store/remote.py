@@ -157,7 +157,7 @@ class RemoteStore:
         try:
             resp = self._http.request(method, API + path, **kw)  # type: ignore[arg-type]
         except httpx.HTTPError as exc:
-            self._fail(f"{self.location}: {type(exc).__name__}: {exc}".rstrip(": "))
+            self._fail(f"{type(exc).__name__}: {exc}".rstrip(": "))
             raise _Transient(str(exc)) from None
         if resp.status_code >= 500 or resp.status_code in (408, 429):
             self._fail(f"{self.location} answered {resp.status_code}: {_error_text(resp)}")
@@ -279,6 +279,8 @@ class RemoteStore:
             return [e for e in waiting if e.id not in self._ids]
 
     def append(self, events: Sequence[Event]) -> list[Event]:
+        if self._closed.is_set():
+            raise StoreError(f"the connection to {self.location} is closed")
         for e in events:
             try:
                 Event.from_dict(replace(e, seq=None).to_dict())
