@@ -58,6 +58,11 @@ def run_child(mode: str, store: Path, rows: int, env: dict[str, str]) -> dict:
     raise RuntimeError(f"{mode} child failed: {out.stderr.strip().splitlines()[-1:] or out.returncode}")
 
 
+def median_run(results: list[dict]) -> dict:
+    """The run with the median time to top (its own figures stay together)."""
+    return sorted(results, key=lambda r: r["top_s"])[len(results) // 2]
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -130,6 +135,7 @@ def main() -> None:
     ap.add_argument("--live-seconds", type=float, default=30.0)
     ap.add_argument("--baseline-seconds", type=float, default=10.0)
     ap.add_argument("--rate", type=float, default=20.0)
+    ap.add_argument("--open-runs", type=int, default=3)
     ap.add_argument("--skip-keys", action="store_true")
     a = ap.parse_args()
     app_bin = shutil.which("incident-tui", path=str(Path(sys.executable).parent)) or "incident-tui"
@@ -150,10 +156,15 @@ def main() -> None:
             "XDG_DATA_HOME": str(home / "data"),
         }
 
-        print(f"\nopen an incident of {rows} timeline rows until scrolled to the top (seconds from spawn)")
-        floor = run_child("floor", store, rows, env)
-        log = run_child("log", store, rows, env)
-        app = run_child("open", store, rows, env)
+        print(
+            f"\nopen an incident of {rows} timeline rows until scrolled to the top "
+            f"(seconds from spawn, median of {a.open_runs} interleaved runs)"
+        )
+        runs: dict[str, list[dict]] = {"floor": [], "log": [], "open": []}
+        for _ in range(a.open_runs):
+            for mode, results in runs.items():
+                results.append(run_child(mode, store, rows, env))
+        floor, log, app = (median_run(runs[m]) for m in ("floor", "log", "open"))
         print(f"  {'store read + fold, no Textual':<34} {floor['top_s']:6.2f} s  peak {floor['rss_mb']:5.0f} MB  floor")
         print(
             f"  {'Textual Log.write_lines baseline':<34} {log['top_s']:6.2f} s  peak {log['rss_mb']:5.0f} MB  baseline"

@@ -4,9 +4,10 @@
 
 The store holds 20 incidents and 10k events. Both programs are timed by bench/ttfp.py
 (fork until a marker shows on the screen stream) in the same run, interleaved, so
-machine noise hits both alike. Two app figures: the first paint of the screen's own
-chrome, and the paint that shows incidents from the store; the target (<= 1.5x the
-minimal app) is judged on the second, which is what a user waits for.
+machine noise hits both alike. Two app figures, each judged against the target (<= 1.5x
+the minimal app): the first paint (the list screen's own title, "Incidents") and the
+paint that shows incidents from the store ("Bench incident"), which is what a user waits
+for. The machine is shared, so read the ratio, not the milliseconds.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def main() -> None:
         minimal = [sys.executable, str(HERE / "minimal_app.py")]
         app = [app_bin, "--store", str(store), "--user", "bench"]
         print(f"time to first paint via a pty; store: 20 incidents, 10000 events; {a.runs} runs x {a.rounds} rounds")
-        print(f"{'size':>7} {'minimal ms':>11} {'app chrome ms':>14} {'app data ms':>12} {'data/minimal':>13}  target")
+        print(f"{'size':>7} {'minimal ms':>11} {'app first paint':>16} {'ratio':>6} {'app data':>9} {'ratio':>6}")
         for cols, rows in sizes:
             base: list[float] = []
             chrome: list[float] = []
@@ -74,14 +75,13 @@ def main() -> None:
                 base += timed(minimal, "minimal app ready", (cols, rows), a.runs, env)
                 chrome += timed(app, a.chrome_marker, (cols, rows), a.runs, env)
                 data += timed(app, a.data_marker, (cols, rows), a.runs, env)
-            b = statistics.median(base) if base else float("nan")
-            c = statistics.median(chrome) if chrome else float("nan")
-            d = statistics.median(data) if data else float("nan")
-            ratio = d / b
-            verdict = "met" if ratio <= TARGET_RATIO else "MISSED"
-            missing = "" if len(data) == a.runs * a.rounds else f" ({a.runs * a.rounds - len(data)} runs timed out)"
-            figures = f"{cols:>3}x{rows:<3} {b:>11.0f} {c:>14.0f} {d:>12.0f} {ratio:>12.2f}x"
-            print(f"{figures}  <= {TARGET_RATIO}x {verdict}{missing}")
+            b, c, d = (statistics.median(x) if x else float("nan") for x in (base, chrome, data))
+            ratios = (("first", c / b), ("data", d / b))
+            verdicts = ", ".join(f"{what} {'met' if r <= TARGET_RATIO else 'MISSED'}" for what, r in ratios)
+            timeouts = a.runs * a.rounds * 3 - len(base) - len(chrome) - len(data)
+            figures = f"{cols:>3}x{rows:<3} {b:>11.0f} {c:>16.0f} {c / b:>5.2f}x {d:>9.0f} {d / b:>5.2f}x"
+            late = f" ({timeouts} runs timed out)" if timeouts else ""
+            print(f"{figures}  target <= {TARGET_RATIO}x: {verdicts}{late}")
 
 
 if __name__ == "__main__":
