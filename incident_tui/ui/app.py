@@ -31,7 +31,6 @@ from ..store.base import Store
 from .drafts import DraftBox
 from .messages import EventsArrived, LineAppended, LineRefused, LinkChanged, StoreLoaded, SyncFailed
 from .palette import WarRoomCommands
-from .screens.dashboard import DashboardScreen
 from .screens.incidents import IncidentListScreen
 from .sync import follow_store
 from .theming import ThemeError
@@ -39,6 +38,7 @@ from .theming import ThemeError
 if TYPE_CHECKING:
     from ..cli import Context
     from ..config import Config
+    from .screens.dashboard import DashboardScreen
 
 # Every variable our CSS uses, so that any theme (even a builtin one) renders.
 CSS_DEFAULTS = {
@@ -77,7 +77,7 @@ class WarRoomApp(App[int]):
 
     def __init__(
         self,
-        store: Store,
+        store: Store | Callable[[], Store],
         runbooks: Runbooks,
         user: str,
         *,
@@ -89,7 +89,9 @@ class WarRoomApp(App[int]):
         sync_wait: float = 0.5,
     ) -> None:
         super().__init__()
-        self.store = store
+        # A callable opens the store in the sync thread: reading a big file must not delay the first paint.
+        self._open_store = None if isinstance(store, Store) else store
+        self.store: Store = store if isinstance(store, Store) else _NotOpenYet()
         self.runbooks = runbooks
         self.user = user
         self.drafts = drafts
@@ -192,16 +194,23 @@ class WarRoomApp(App[int]):
 
     def _tick(self) -> None:
         screen = self.screen
-        if isinstance(screen, DashboardScreen):
+        if isinstance(screen, IncidentListScreen):
+            if int(self.now().timestamp()) % 15 == 0:
+                screen.refresh_rows()  # ages move slowly; a rebuild every 15 s is plenty
+        elif hasattr(screen, "tick"):
             screen.tick()
-        elif isinstance(screen, IncidentListScreen) and int(self.now().timestamp()) % 15 == 0:
-            screen.refresh_rows()  # ages move slowly; a rebuild every 15 s is plenty
 
     # -- sync ----------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def _sync(self) -> None:
         worker = get_current_worker()
+        if self._open_store is not None:
+            try:
+                self.store = self._open_store()
+            except Exception as exc:  # a corrupt or unreadable store: say why and leave, as the CLI would
+                self.call_from_thread(self.exit, 1, f"incident-tui: {exc}")
+                return
         follow_store(self.store, self.post_message, lambda: worker.is_cancelled, self._sync_wait)
 
     def on_store_loaded(self, message: StoreLoaded) -> None:
@@ -299,6 +308,8 @@ class WarRoomApp(App[int]):
             return
         name = f"inc-{incident}"
         if incident not in self._dashboards:
+            from .screens.dashboard import DashboardScreen  # not needed for the first paint of the list
+
             dash = DashboardScreen(incident)
             self._dashboards[incident] = dash
             self._open_order.append(incident)
@@ -390,11 +401,23 @@ class WarRoomApp(App[int]):
             self.call_from_thread(self.notify, "could not write the documents anywhere", severity="error", markup=False)
 
 
+class _NotOpenYet:
+    """Stands in for the store until the sync thread has opened it (before the first load)."""
+
+    location = ""
+
+    def __getattr__(self, name: str):
+        raise RuntimeError("the store is still opening")
+
+
 def run_app(ctx: Context) -> int:
     config = ctx.config
-    store = ctx.store
-    drafts = DraftBox(config.data_dir / "drafts", store.location)
+    drafts = DraftBox(config.data_dir / "drafts", config.remote or str(config.store))
     try:
+        # A local file opens here, before the event loop: parsing it (~70 ms at 10k events) alone is
+        # quicker than sharing the GIL with the first paint. A remote store (httpx, a log cache)
+        # opens in the sync thread instead, so a slow network never holds the window closed.
+        store: Store | Callable[[], Store] = (lambda: ctx.store) if config.remote else ctx.store
         app = WarRoomApp(store, ctx.runbooks, config.user, config=config, drafts=drafts)
     except ThemeError as exc:
         print(f"incident-tui: {exc}", file=sys.stderr)
