@@ -9,9 +9,10 @@ from ...domain.checklists import Runbooks
 from ...domain.fold import IncidentState
 from ...domain.serialize import checklist_view
 from ...domain.text import safe_text
+from .hanging import hang
 
 
-def checklist_text(state: IncidentState, runbooks: Runbooks) -> Text:
+def checklist_text(state: IncidentState, runbooks: Runbooks, width: int = 60) -> Text:
     items = checklist_view(state, runbooks)
     text = Text(overflow="fold")
     if not items:
@@ -20,13 +21,12 @@ def checklist_text(state: IncidentState, runbooks: Runbooks) -> Text:
     for i, item in enumerate(items):
         if i:
             text.append("\n")
+        body = safe_text(item["text"], 300, oneline=True)
         if item["done"]:
-            text.append(f"{item['n']:>2} ✔ ", "bold green")
-            text.append(safe_text(item["text"], 300, oneline=True), "dim")
-            text.append(f" ({safe_text(item['by'] or '', 40, oneline=True)})", "italic")
+            body += f" ✔ {safe_text(item['by'] or '', 40, oneline=True)}"
+            hang(text, f"{item['n']:>2} ✔ ", "bold green", body, "dim", width)
         else:
-            text.append(f"{item['n']:>2} ☐ ", "bold")
-            text.append(safe_text(item["text"], 300, oneline=True))
+            hang(text, f"{item['n']:>2} ☐ ", "bold", body, "", width)
     return text
 
 
@@ -43,7 +43,14 @@ class ChecklistPane(Static):
     ChecklistPane { height: auto; padding: 0 1; border-top: solid $primary-muted; border-title-color: $text-muted; }
     """
 
+    _shown: tuple[IncidentState, Runbooks] | None = None
+
     def show(self, state: IncidentState, runbooks: Runbooks) -> None:
+        self._shown = (state, runbooks)
         done, total, _ = checklist_progress(state, runbooks)
         self.border_title = f"Checklist: {state.phase} {done}/{total} (F7 tick)"
-        self.update(checklist_text(state, runbooks))
+        self.update(checklist_text(state, runbooks, self.content_region.width or 40))
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.update(checklist_text(*self._shown, self.content_region.width or 40))

@@ -7,9 +7,10 @@ from textual.widgets import Static
 
 from ...domain.fold import IncidentState
 from ...domain.text import safe_text
+from .hanging import hang
 
 
-def followups_text(state: IncidentState) -> Text:
+def followups_text(state: IncidentState, width: int = 60) -> Text:
     text = Text(overflow="fold")
     lines = 0
     for h in state.hypotheses:
@@ -17,18 +18,17 @@ def followups_text(state: IncidentState) -> Text:
             continue
         if lines:
             text.append("\n")
-        text.append(f"H{h.number} ? ", "bold yellow")
-        text.append(safe_text(h.text, 300, oneline=True))
+        hang(text, f"H{h.number} ? ", "bold yellow", safe_text(h.text, 300, oneline=True), "", width)
         lines += 1
     for f in state.followups:
         if lines:
             text.append("\n")
-        text.append(f"F{f.number} {'✔' if f.done else '○'} ", "bold")
-        text.append(safe_text(f.text, 300, oneline=True), "dim strike" if f.done else "")
+        body = safe_text(f.text, 300, oneline=True)
         if f.owner:
-            text.append(f" @{safe_text(f.owner, 40, oneline=True)}", "italic")
+            body += f" @{safe_text(f.owner, 40, oneline=True)}"
         if f.due:
-            text.append(f" due {safe_text(f.due, 20, oneline=True)}", "italic")
+            body += f" due {safe_text(f.due, 20, oneline=True)}"
+        hang(text, f"F{f.number} {'✔' if f.done else '○'} ", "bold", body, "dim strike" if f.done else "", width)
         lines += 1
     if not lines:
         text.append("no open hypotheses or follow-ups", "dim italic")
@@ -40,7 +40,15 @@ class FollowupsPane(Static):
     FollowupsPane { height: auto; padding: 0 1; border-top: solid $primary-muted; border-title-color: $text-muted; }
     """
 
+    _shown: IncidentState | None = None
+
     def show(self, state: IncidentState) -> None:
+        self._shown = state
+        open_h = sum(1 for h in state.hypotheses if h.status == "open")
         open_f = sum(1 for f in state.followups if not f.done)
-        self.border_title = f"Hypotheses & follow-ups ({open_f} open)"
-        self.update(followups_text(state))
+        self.border_title = f"Open: {open_h} hypotheses, {open_f} follow-ups"
+        self.update(followups_text(state, self.content_region.width or 40))
+
+    def on_resize(self) -> None:
+        if self._shown is not None:
+            self.update(followups_text(self._shown, self.content_region.width or 40))
