@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -28,6 +29,9 @@ class Served:
         line = self.proc.stderr.readline() if self.proc.stderr else ""
         if "serving" not in line:
             raise SystemExit(f"server did not start: {line}")
+        # Keep reading its stderr: a full pipe would stop the server at its next warning.
+        self.log: list[str] = []
+        threading.Thread(target=self._drain, daemon=True).start()
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -36,6 +40,13 @@ class Served:
             except httpx.HTTPError:
                 time.sleep(0.02)
         raise SystemExit("server did not answer")
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line)
+            if os.environ.get("BENCH_SERVER_LOG"):
+                sys.stderr.write(line)
 
     def cpu_seconds(self) -> float:
         fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -23,6 +23,7 @@ from ..domain.fold import IncidentState
 from ..domain.serialize import incident_state, incident_summary
 from ..store.base import Store, StoreError
 from .auth import Tokens
+from .committer import Committer
 from .hub import Hub
 from .limits import MAX_BODY, MAX_EVENTS, MAX_WAIT, ApiError, float_param, int_param, parse_batch
 
@@ -81,6 +82,7 @@ class Api:
     def __init__(self, hub: Hub, runbooks: Runbooks, ping_interval: float) -> None:
         self.hub = hub
         self.store = hub.store
+        self.committer = Committer(hub.store)
         self.runbooks = runbooks
         self.ping_interval = ping_interval
 
@@ -93,7 +95,7 @@ class Api:
         if not events:
             return json_response({"seqs": [], "events": []})
         try:
-            stored = await run_in_threadpool(self.store.append, events)
+            stored = await self.committer.append(events)
         except StoreError as exc:
             log.error("incident-tui: append failed: %s", exc)
             raise ApiError(500, f"store: {exc}") from None

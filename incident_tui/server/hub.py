@@ -22,12 +22,17 @@ log = logging.getLogger("incident_tui.server")
 
 
 class Hub:
-    def __init__(self, store: Store, poll: float = 0.1) -> None:
+    def __init__(self, store: Store, poll: float = 0.1, coalesce: float = 0.005) -> None:
         self.store = store
         self.registry = Registry()
         self.lock = threading.Lock()  # guards _lines and registry against the watcher thread
         self._lines: list[bytes] = []  # JSON of the event with seq i + 1
         self._poll = poll
+        # Under load, wake streams at most every `coalesce` seconds: fifty streams woken for
+        # every single append cost the server (and every client) a write and a read each;
+        # a quiet log still delivers its first event at once.
+        self._coalesce = coalesce
+        self._last_notify = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -50,6 +55,9 @@ class Hub:
         while not self._stop.is_set():
             try:
                 if self.store.wait(self.seq, self._poll):
+                    early = self._last_notify + self._coalesce - time.monotonic()
+                    if early > 0:
+                        self._stop.wait(early)
                     self._pull()
             except StoreError as exc:  # e.g. the file vanished: say so, keep serving what we hold
                 log.error("incident-tui: store: %s", exc)
@@ -63,6 +71,7 @@ class Hub:
         with self.lock:
             self._lines.extend(lines)
             self.registry.extend(new)
+        self._last_notify = time.monotonic()
         self._notify()
 
     def _notify(self) -> None:

@@ -5,7 +5,8 @@ is sent, and removed only once the server has answered its seq, so a write survi
 server, the network and the client itself going away; any later run by that user
 against that server sends it again with the same id (the server stores an id once).
 Several processes (an app and CLI runs) may share a file: every change takes a flock,
-and removal rewrites the file to a temporary name and renames it over the old one.
+a removal appends an `{"acked": [ids]}` tombstone (or, once the file is large, rewrites
+it to a temporary name renamed over the old one), and an empty outbox is deleted.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 import orjson
 
 from ..domain.events import Event, EventError
+
+COMPACT_AT = 256 * 1024  # past this size a removal rewrites the file instead of appending a tombstone
 
 
 def outbox_path(data_dir: Path, user: str, url: str, folder: str = "outbox") -> Path:
@@ -89,8 +92,13 @@ class Outbox:
             if not line.strip():
                 continue
             try:
-                e = Event.from_dict(orjson.loads(line))
-            except (orjson.JSONDecodeError, EventError):
+                d = orjson.loads(line)
+                if isinstance(d, dict) and isinstance(d.get("acked"), list):
+                    gone = set(d["acked"])
+                    out = [e for e in out if e.id not in gone]
+                    continue
+                e = Event.from_dict(d)
+            except (orjson.JSONDecodeError, EventError, TypeError):
                 continue  # a torn last line of a crashed add: that write was never acknowledged
             if e.id not in seen:
                 seen.add(e.id)
@@ -106,6 +114,15 @@ class Outbox:
             if not keep:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(self.path)
+                return
+            if os.path.getsize(self.path) < COMPACT_AT:
+                # A tombstone, not fsynced: were it lost, those ids are sent again and the
+                # server answers their first seq. Only adds must be durable.
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+                try:
+                    os.write(fd, orjson.dumps({"acked": sorted(ids)}) + b"\n")
+                finally:
+                    os.close(fd)
                 return
             tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

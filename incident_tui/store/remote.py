@@ -119,6 +119,7 @@ class RemoteStore:
         self._threads: list[threading.Thread] = []
         self._sender_wake = threading.Event()
         self._stream_resp: httpx.Response | None = None
+        self._recent: dict[str, Event] = {}  # acknowledged lately, by id, whichever thread sent it
         self.connects = 0  # streams (or poll loops) opened: a reconnect counter for status and tests
 
         # Every run first sends what an earlier one left waiting (SPEC 6).
@@ -300,7 +301,8 @@ class RemoteStore:
         except _Transient:
             self._sender_wake.set()
             acked = {}
-        return [acked.get(e.id, e) for e in events]
+        # The sender thread may have sent them first: that counts as acknowledged too.
+        return [acked.get(e.id) or self._recent.get(e.id, e) for e in events]
 
     def _flush(self, raise_refused: bool = False) -> dict[str, Event]:
         """Send the outbox in order; returns the stored copy of each acknowledged id.
@@ -330,6 +332,9 @@ class RemoteStore:
                     continue
                 for e in stored:
                     acked[e.id] = e
+                    self._recent[e.id] = e
+                while len(self._recent) > 10_000:  # dicts keep insertion order: drop the oldest
+                    del self._recent[next(iter(self._recent))]
                 # Let the cache hold them before they leave pending(), so a view never loses them.
                 with contextlib.suppress(_Transient, _Refused, StoreError):
                     self._catch_up_to(max(e.seq or 0 for e in stored))

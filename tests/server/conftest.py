@@ -83,6 +83,7 @@ class ProcServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, **(env or {}))
         self.proc: subprocess.Popen[str] | None = None
+        self.log: list[str] = []
         self.start()
 
     def start(self) -> None:
@@ -93,6 +94,8 @@ class ProcServer:
         self.proc = subprocess.Popen(args, env=self.env, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline() if self.proc.stderr else ""
         assert "serving" in line, f"server did not start: {line!r}"
+        # Keep reading its stderr: a full pipe would stop the server at its next warning.
+        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
 
         def healthy() -> bool:
             try:
@@ -101,6 +104,11 @@ class ProcServer:
                 return False
 
         wait_until(healthy, 10, "the server to answer")
+
+    def _drain(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            self.log.append(line)
 
     def _auth(self) -> dict[str, str]:
         if not self.token_file:
@@ -121,8 +129,6 @@ class ProcServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        if self.proc and self.proc.stderr:
-            self.proc.stderr.close()
 
 
 @pytest.fixture
