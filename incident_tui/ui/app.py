@@ -298,6 +298,13 @@ class WarRoomApp(App[int]):
         self._open_when_seen = event.incident
         self.append_line(event.incident, f"declare {title}", [event])
 
+    def people(self) -> list[str]:
+        """Everyone seen in any incident of the store, for completion."""
+        seen: dict[str, None] = {}
+        for state in self.registry.order if self.registry else ():
+            seen.update(state.people)
+        return list(seen)
+
     # -- navigation ------------------------------------------------------------------
 
     def _list_screen(self) -> IncidentListScreen:

@@ -7,25 +7,30 @@ candidates (shown in the hint line when there is more than one).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from ..domain.commands import COMMANDS
 from ..domain.fold import IncidentState
 from ..domain.model import CATEGORIES, PHASES, ROLES
 
 
-def _people(state: IncidentState | None) -> list[str]:
-    return list(state.people) if state else []
+def _people(state: IncidentState | None, others: Sequence[str] = ()) -> list[str]:
+    """This incident's people first, then anyone else seen in the store."""
+    mine = list(state.people) if state else []
+    return mine + [p for p in others if p not in mine]
 
 
-def _candidates(command: str, argno: int, word: str, state: IncidentState | None) -> list[str]:
+def _candidates(
+    command: str, argno: int, word: str, state: IncidentState | None, others: Sequence[str] = ()
+) -> list[str]:
     if word.startswith("@"):
-        return ["@" + p for p in _people(state)]
+        return ["@" + p for p in _people(state, others)]
     if command == "phase" and argno == 0:
         return list(PHASES)
     if command in ("assign", "release"):
-        return list(ROLES) if argno == 0 else _people(state)
+        return list(ROLES) if argno == 0 else _people(state, others)
     if command == "handoff" and argno == 0:
-        return _people(state)
+        return _people(state, others)
     if command == "sev" and argno == 0:
         return ["1", "2", "3", "4", "5"]
     if command == "category" and argno == 0:
@@ -37,8 +42,10 @@ def _candidates(command: str, argno: int, word: str, state: IncidentState | None
     return []
 
 
-def complete(line: str, state: IncidentState | None) -> tuple[str, list[str]]:
-    """Complete the last word of `line`; returns (new line, all candidates)."""
+def complete(line: str, state: IncidentState | None, others: Sequence[str] = ()) -> tuple[str, list[str]]:
+    """Complete the last word of `line`; returns (new line, all candidates).
+
+    `others`: names seen in other incidents (a responder new to this one is still known)."""
     head, sep, word = line.rpartition(" ")
     prefix = head + sep
     stripped = line.lstrip()
@@ -48,9 +55,9 @@ def complete(line: str, state: IncidentState | None) -> tuple[str, list[str]]:
         parts = stripped.split(" ")
         command = parts[0][1:].lower()
         argno = len([p for p in parts[1:-1] if p])
-        options = _candidates(command, argno, word, state)
+        options = _candidates(command, argno, word, state, others)
     elif word.startswith("@"):
-        options = ["@" + p for p in _people(state)]
+        options = ["@" + p for p in _people(state, others)]
     else:
         return line, []
     low = word.lower()

@@ -94,3 +94,9 @@ async def test_a_100k_event_timeline_opens_and_scrolls_to_the_top_in_under_a_sec
         assert time.perf_counter() - t < 0.5
         assert 14_000 < tl.row_count < 15_000
     assert took < 1.0, f"100k-event timeline took {took:.2f} s"
+
+
+def test_completion_knows_people_from_other_incidents_after_this_ones():
+    s = state_with_people()
+    assert complete("/assign sme z", s, ["zoe"])[0] == "/assign sme zoe "
+    assert complete("/handoff ", s, ["alice", "zoe"])[1] == ["alice", "bob", "carol", "zoe"]

@@ -56,6 +56,19 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     return out
 
 
+def _wait_exit(pid: int, timeout: float) -> int:
+    """The exit status of `pid`, killing it (and failing) if it outlives `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    raise AssertionError(f"the app did not exit within {timeout} s")
+
+
 def test_sighup_exits_within_a_second_and_keeps_the_typed_line(store, store_path, runbooks, tmp_path: Path):
     """A real process on a real pty: the SSH link drops mid-sentence."""
     incident = demo(store, runbooks)
@@ -70,7 +83,7 @@ def test_sighup_exits_within_a_second_and_keeps_the_typed_line(store, store_path
         time.sleep(0.6)  # the draft timer and a frame
         started = time.monotonic()
         os.kill(pid, signal.SIGHUP)
-        _, status = os.waitpid(pid, 0)
+        status = _wait_exit(pid, 5)
         took = time.monotonic() - started
     finally:
         os.close(fd)
@@ -88,7 +101,7 @@ def test_the_cli_app_entry_point_starts_and_quits_with_ctrl_q(store_path: Path):
     try:
         _read_until(fd, b"n declares", 15)
         os.write(fd, b"\x11")  # ctrl+q
-        _, status = os.waitpid(pid, 0)
+        status = _wait_exit(pid, 5)
     finally:
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0

@@ -98,7 +98,7 @@ class DashboardScreen(Screen[None]):
                 yield ChecklistPane()
                 yield FollowupsPane()
         yield Static(id="tl-status")
-        yield CommandBar(self.war.history, lambda: self.war.registry.incidents.get(self.incident))
+        yield CommandBar(self.war.history, lambda: self.war.registry.incidents.get(self.incident), self.war.people)
         yield Static(id="hint")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -274,7 +274,7 @@ class DashboardScreen(Screen[None]):
     def action_assign(self) -> None:
         from .forms import AssignScreen
 
-        self.app.push_screen(AssignScreen(self.state), self._form_line)
+        self.app.push_screen(AssignScreen(self.state, self.war.people()), self._form_line)
 
     def action_check(self) -> None:
         from .forms import CheckScreen

@@ -87,9 +87,10 @@ class AssignScreen(_Form):
 
     DEFAULT_CSS = _css("AssignScreen")
 
-    def __init__(self, state: IncidentState) -> None:
+    def __init__(self, state: IncidentState, others: list[str] | None = None) -> None:
         super().__init__()
         self._state = state
+        self._others = others or []
 
     def compose(self) -> ComposeResult:
         s = self._state
@@ -97,7 +98,7 @@ class AssignScreen(_Form):
         for role in ROLES:
             holders = ", ".join(s.holders(role)) or "unassigned"
             options.append(Option(Text(f"{role:<10} {safe_text(holders, 60, oneline=True)}"), id=role))
-        people = list(s.people)
+        people = list(s.people) + [p for p in self._others if p not in s.people]
         with Vertical():
             yield Label(Text(f"Assign a role in {s.ref}"), classes="form-title")
             yield OptionList(*options, id="roles")

@@ -112,7 +112,9 @@ class IncidentListScreen(Screen[None]):
         if states:
             hint.update(Text("Enter opens · n declares · a all/active · F2 this list · ctrl+p commands · ctrl+q quits"))
         else:
-            hint.update(Text("no incidents here yet: n declares one (a shows resolved and closed ones)"))
+            others = total - len(states)
+            more = f" · a shows the {others} resolved or closed" if others else ""
+            hint.update(Text(f"no {'' if self.show_all else 'active '}incidents: n declares one{more}"))
 
     def cells(self, s: IncidentState, now) -> list[Text]:
         # DataTable parses markup in str cells: every cell is a Text, user text via safe_text.

@@ -40,10 +40,17 @@ class CommandBar(Input):
             super().__init__()
             self.text = text
 
-    def __init__(self, history: list[str], state: Callable[[], IncidentState | None], **kw) -> None:
+    def __init__(
+        self,
+        history: list[str],
+        state: Callable[[], IncidentState | None],
+        people: Callable[[], list[str]] = list,
+        **kw,
+    ) -> None:
         super().__init__(placeholder="type a note, or /command … (Tab completes, ↑↓ history)", **kw)
         self._history = history  # shared by every bar in the app, oldest first
         self._state = state
+        self._people = people
         self._pos: int | None = None  # index into history while walking it
         self._stash = ""  # what was typed before walking the history
 
@@ -53,7 +60,7 @@ class CommandBar(Input):
         self.call_later(self._complete)
 
     def _complete(self) -> None:
-        new, found = complete(self.value, self._state())
+        new, found = complete(self.value, self._state(), self._people())
         if new != self.value:
             self.value = new
             self.cursor_position = len(new)
