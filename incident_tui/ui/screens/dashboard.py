@@ -180,7 +180,8 @@ class DashboardScreen(Screen[None]):
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft)
-        self.show_hint(self._usage(event.value))
+        if event.value:  # an emptied bar keeps the last word ("logged …") in view
+            self.show_hint(self._usage(event.value))
 
     def _usage(self, value: str) -> str:
         text = value.lstrip()
