@@ -66,7 +66,13 @@ class WarRoomApp(App[int]):
     TITLE = "incident-tui"
     COMMANDS = App.COMMANDS | {WarRoomCommands}
     # Textual's compact footer glues a key group's label to the next key ("Docsf10").
-    CSS = "Footer.-compact FooterLabel { margin: 0 1 0 0; }"
+    CSS = """
+    Footer.-compact FooterLabel { margin: 0 1 0 0; }
+    /* NO_COLOR: Textual greys every colour, which leaves badges dark on dark; invert them instead. */
+    App:nocolor IncidentHeader #hdr-sev, App:nocolor IncidentHeader #hdr-update.-overdue {
+        background: $foreground; color: $background;
+    }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("f1", "help", "Keys", id="app.help"),
