@@ -36,7 +36,10 @@ class DashboardScreen(Screen[None]):
     DEFAULT_CSS = """
     DashboardScreen { layout: vertical; }
     DashboardScreen #body { height: 1fr; }
-    DashboardScreen #side { width: 38%; min-width: 36; max-width: 56; border-left: vkey $primary-muted; background: $surface; }
+    DashboardScreen #side {
+        width: 38%; min-width: 36; max-width: 56;
+        border-left: vkey $primary-muted; background: $surface;
+    }
     DashboardScreen.-narrow #side { display: none; }
     DashboardScreen.-narrow.-panes #side { display: block; width: 1fr; max-width: 100%; border-left: none; }
     DashboardScreen.-narrow.-panes Timeline { display: none; }
