@@ -32,6 +32,21 @@ DRAFT_SAVE_DELAY = 0.3
 DOCS = Binding.Group("Docs", compact=True)
 
 
+def _header_key(state: IncidentState, link: str, pending: int) -> tuple:
+    return (state.severity, state.phase, state.title, state.last_update_at, state.resolved_at, link, pending)
+
+
+def _panes_key(state: IncidentState) -> tuple:
+    marks = tuple((k, m.done, m.by) for k, m in state.checklist.items())
+    return (
+        state.phase,
+        tuple((r, tuple(h)) for r, h in state.roles.items()),
+        marks,
+        tuple(h.status for h in state.hypotheses),
+        tuple((f.done, f.owner, f.due) for f in state.followups),
+    )
+
+
 class DashboardScreen(Screen[None]):
     DEFAULT_CSS = """
     DashboardScreen { layout: vertical; }
@@ -72,6 +87,7 @@ class DashboardScreen(Screen[None]):
         self._dirty = False
         self._in_flight: str | None = None  # the line the store is writing; Enter waits for it
         self._draft_timer = None
+        self._keys: dict[str, object] = {}  # what each part was last drawn from
         self._typed = ""  # the bar's text, kept here too: on exit the widgets may already be gone
 
     @property
@@ -133,17 +149,26 @@ class DashboardScreen(Screen[None]):
             self._dirty = True
 
     def refresh_state(self) -> None:
+        """Redraw what changed. A note (most events) changes only the timeline: the panes are
+        redrawn only when their own inputs differ, so a busy incident keeps typing snappy."""
         self._dirty = False
         state = self.state
-        now = self.war.now()
-        self.query_one(IncidentHeader).show(state, now, self.war.link, len(self.war.pending))
-        self.query_one(SummaryStrip).show(state, self.war.runbooks)
-        self.query_one(RolesPane).show(state)
-        cl = self.query_one(ChecklistPane)
-        cl.show(state, self.war.runbooks)
-        self.query_one(FollowupsPane).show(state)
+        link, pending = self.war.link, len(self.war.pending)
+        if self._changed_since("header", _header_key(state, link, pending)):
+            self.query_one(IncidentHeader).show(state, self.war.now(), link, pending)
+        if self._changed_since("panes", _panes_key(state)):
+            self.query_one(SummaryStrip).show(state, self.war.runbooks)
+            self.query_one(RolesPane).show(state)
+            self.query_one(ChecklistPane).show(state, self.war.runbooks)
+            self.query_one(FollowupsPane).show(state)
         self.timeline.set_pending([e for e in self.war.pending if e.incident == self.incident])
         self.timeline.sync()
+
+    def _changed_since(self, part: str, key: object) -> bool:
+        if self._keys.get(part) == key:
+            return False
+        self._keys[part] = key
+        return True
 
     def tick(self) -> None:
         """Once a second: the clocks move even when nothing happens."""
