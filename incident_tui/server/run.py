@@ -107,6 +107,9 @@ def serve(config: Config, host: str, port: int, token_file: str | None) -> int:
                 # Open SSE streams would hold a graceful shutdown for ever: end them first.
                 hub.close()
                 super().handle_exit(sig, frame)
+                # uvicorn re-raises the signal once shut down (exit 130 or death by SIGTERM,
+                # skipping our cleanup); ctrl+c or SIGTERM is how serve is meant to end: exit 0.
+                self._captured_signals.clear()
 
         server = _Server(
             uvicorn.Config(

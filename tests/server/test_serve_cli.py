@@ -69,3 +69,14 @@ def test_keep_alive_answers_do_not_wait_for_a_delayed_ack(proc_server) -> None:
             c.post("/api/v1/events", json={"events": []})
             took.append(time.perf_counter() - t0)
     assert sorted(took)[4] < 0.030
+
+
+def test_interrupt_stops_the_server_promptly_with_streams_open(proc_server) -> None:
+    s: ProcServer = proc_server()
+    with httpx.Client(base_url=s.url, timeout=10) as c, c.stream("GET", "/api/v1/stream") as resp:
+        assert resp.status_code == 200
+        t0 = time.monotonic()
+        s.stop()
+        took = time.monotonic() - t0
+    assert s.proc is not None and s.proc.returncode == 0
+    assert took < 4
