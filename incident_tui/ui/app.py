@@ -115,6 +115,7 @@ class WarRoomApp(App[int]):
         self._dashboards: dict[str, DashboardScreen] = {}
         self._open_order: list[str] = []
         self._open_when_seen: str | None = None
+        self._last_sync_error = ""
 
     # -- time --------------------------------------------------------------------
 
@@ -236,6 +237,7 @@ class WarRoomApp(App[int]):
             self.open_incident(active[0].id)
 
     def on_events_arrived(self, message: EventsArrived) -> None:
+        self._last_sync_error = ""
         if self.registry is None:
             return
         touched = self.registry.extend(message.events)
@@ -268,7 +270,10 @@ class WarRoomApp(App[int]):
             dash.state_changed()
 
     def on_sync_failed(self, message: SyncFailed) -> None:
-        self.notify(f"store read failed, retrying: {message.reason}", severity="error", markup=False)
+        # The loop retries every second: say it once per distinct reason, not once a second.
+        if message.reason != self._last_sync_error:
+            self._last_sync_error = message.reason
+            self.notify(f"store read failed, retrying: {message.reason}", severity="error", markup=False)
 
     # -- writing -------------------------------------------------------------------
 
@@ -309,6 +314,11 @@ class WarRoomApp(App[int]):
             return
         self._open_when_seen = event.incident
         self.append_line(event.incident, f"declare {title}", [event])
+
+    def open_refs(self) -> list[str]:
+        """INC-N of every incident with a dashboard, in the order F3/F4 cycle through them."""
+        reg = self.registry
+        return [reg.incidents[i].ref for i in self._open_order] if reg else []
 
     def people(self) -> list[str]:
         """Everyone seen in any incident of the store, for completion."""

@@ -56,14 +56,26 @@ def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     return out
 
 
-def _wait_exit(pid: int, timeout: float) -> int:
+def _drain(fd: int, seconds: float) -> None:
+    """Read what the app paints: a full pty buffer would block its writer (and its exit)."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                return
+
+
+def _wait_exit(pid: int, fd: int, timeout: float) -> int:
     """The exit status of `pid`, killing it (and failing) if it outlives `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return status
-        time.sleep(0.01)
+        _drain(fd, 0.01)
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     raise AssertionError(f"the app did not exit within {timeout} s")
@@ -80,10 +92,10 @@ def test_sighup_exits_within_a_second_and_keeps_the_typed_line(store, store_path
     try:
         _read_until(fd, b"following live", 15)
         os.write(fd, b"customers report timeouts")
-        time.sleep(0.6)  # the draft timer and a frame
+        _drain(fd, 0.6)  # the draft timer and a frame
         started = time.monotonic()
         os.kill(pid, signal.SIGHUP)
-        status = _wait_exit(pid, 5)
+        status = _wait_exit(pid, fd, 5)
         took = time.monotonic() - started
     finally:
         os.close(fd)
@@ -101,7 +113,7 @@ def test_the_cli_app_entry_point_starts_and_quits_with_ctrl_q(store_path: Path):
     try:
         _read_until(fd, b"n declares", 15)
         os.write(fd, b"\x11")  # ctrl+q
-        status = _wait_exit(pid, 5)
+        status = _wait_exit(pid, fd, 5)
     finally:
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0

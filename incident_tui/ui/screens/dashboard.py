@@ -137,6 +137,7 @@ class DashboardScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         if self._dirty:
             self.refresh_state()
+        self.show_status()
         self.bar.focus()
 
     # -- state in ---------------------------------------------------------------
@@ -176,20 +177,23 @@ class DashboardScreen(Screen[None]):
             self.query_one(IncidentHeader).tick(self.state, self.war.now(), self.war.link, len(self.war.pending))
 
     @on(TimelineChanged)
-    def _timeline_status(self, event: TimelineChanged) -> None:
-        tl = event.timeline
+    def _timeline_changed(self) -> None:
+        self.show_status()
+
+    def show_status(self) -> None:
+        """The line under the timeline: filter, count, following or what waits below, other open incidents."""
+        tl = self.timeline
         status = self.query_one("#tl-status", Static)
-        flt = tl.filter
         parts = [f"{tl.row_count} entries"]
-        if flt:
-            parts.insert(0, f"filter {safe_text(flt.source, 40, oneline=True)} (F5)")
+        if tl.filter:
+            parts.insert(0, f"filter {safe_text(tl.filter.source, 40, oneline=True)} (F5)")
         below = tl.new_below
-        if below:
-            parts.append(f"▼ {below} new below: PgDn or ctrl+g to follow")
-        else:
-            parts.append("following live")
+        parts.append(f"▼ {below} new below: PgDn or ctrl+g" if below else "following live")
+        others = [ref for ref in self.war.open_refs() if ref != self.state.ref]
+        if others:
+            parts.append(f"also open: {' '.join(others)} (F3/F4)")
         status.set_class(bool(below), "-waiting")
-        status.update(Text(" · ".join(parts)))
+        status.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
 
     # -- the command bar ----------------------------------------------------------
 
