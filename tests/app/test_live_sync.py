@@ -68,15 +68,12 @@ async def test_the_timeline_keeps_its_place_when_scrolled_up_and_counts_what_wai
         tl = app.screen.query_one(Timeline)
         assert tl.following
         await pilot.press("pageup")
-        await pilot.pause(0.05)
-        assert not tl.following
+        await wait_for(pilot, lambda: not tl.following)
         top = tl.scroll_y
         log(store, runbooks, incident, "a new line while the scribe reads back")
         await wait_for(pilot, lambda: app.registry.last_seq == store.latest_seq())
-        await pilot.pause(0.05)
+        await wait_for(pilot, lambda: "new below" in str(app.screen.query_one("#tl-status").render()))
         assert tl.scroll_y == top  # did not jump
         assert tl.new_below > 0
-        assert "new below" in str(app.screen.query_one("#tl-status").render())
         await pilot.press("ctrl+g")
-        await pilot.pause(0.05)
-        assert tl.following and tl.new_below == 0
+        await wait_for(pilot, lambda: tl.following and tl.new_below == 0)

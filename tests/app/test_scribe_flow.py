@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, Label, Static
 
 from incident_tui.ui.screens.dashboard import DashboardScreen
+from incident_tui.ui.screens.forms import DeclareScreen, FilterScreen
 from incident_tui.ui.screens.incidents import IncidentListScreen
 from incident_tui.ui.widgets.command_bar import CommandBar
 from incident_tui.ui.widgets.roles import RolesPane
@@ -110,18 +111,14 @@ async def test_tab_completes_commands_phases_roles_and_people(make_app, store, r
         bar = app.screen.query_one(CommandBar)
         await type_line(pilot, "/as", keys=True)
         await pilot.press("tab")
-        await pilot.pause(0.05)
-        assert bar.value == "/assign "
+        await wait_for(pilot, lambda: bar.value == "/assign ")
         await pilot.press(*"sc", "tab")
-        await pilot.pause(0.05)
-        assert bar.value == "/assign scribe "
+        await wait_for(pilot, lambda: bar.value == "/assign scribe ")
         await pilot.press(*"pa", "tab")
-        await pilot.pause(0.05)
-        assert bar.value == "/assign scribe pagerbot "
+        await wait_for(pilot, lambda: bar.value == "/assign scribe pagerbot ")
         await type_line(pilot, "/phase mit")
         await pilot.press("tab")
-        await pilot.pause(0.05)
-        assert bar.value == "/phase mitigating "
+        await wait_for(pilot, lambda: bar.value == "/phase mitigating ")
         assert isinstance(app.focused, CommandBar)  # Tab completed instead of moving focus
 
 
@@ -150,7 +147,7 @@ async def test_n_declares_an_incident_through_a_form_and_opens_it(make_app, stor
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: app.registry is not None)
         await pilot.press("n")
-        await pilot.pause(0.05)
+        await wait_for(pilot, lambda: isinstance(app.screen, DeclareScreen))
         app.screen.query_one("#title", Input).value = "Payments down"
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
@@ -166,13 +163,13 @@ async def test_filter_key_narrows_the_timeline_to_a_tag(make_app, store, runbook
         tl = app.screen.query_one(Timeline)
         everything = tl.row_count
         await pilot.press("f5")
-        await pilot.pause(0.05)
+        await wait_for(pilot, lambda: isinstance(app.screen, FilterScreen))
         await pilot.press(*"#db", "enter")
-        await pilot.pause(0.05)
-        assert 0 < tl.row_count < everything
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and tl.row_count < everything)
+        assert tl.row_count > 0
         assert all("#db" in line for line in timeline_lines(app.screen))
         await pilot.press("f5")
-        await pilot.pause(0.05)
+        await wait_for(pilot, lambda: isinstance(app.screen, FilterScreen))
         await pilot.press("ctrl+u", "enter")  # an empty filter shows everything again
-        await pilot.pause(0.05)
+        await wait_for(pilot, lambda: tl.row_count == everything)
         assert tl.row_count == everything

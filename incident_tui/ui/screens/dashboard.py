@@ -9,6 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
@@ -228,10 +229,17 @@ class DashboardScreen(Screen[None]):
             return "  ".join(found) if found else "unknown command: Tab lists them"
         return "Enter logs a note · /command for more (Tab completes) · @14:02 back-dates"
 
+    def _current_text(self) -> str:
+        """The bar's text: read from the widget while it exists (the freshest), else the copy."""
+        try:
+            return self.bar.value
+        except NoMatches:  # unmounting: the widgets are gone, the copy is not
+            return self._typed
+
     def save_draft(self) -> None:
         if self.war.drafts is not None:
             try:
-                self.war.drafts.save(self.incident, self._typed)
+                self.war.drafts.save(self.incident, self._current_text())
             except OSError as exc:
                 self.show_hint(f"could not save your draft: {exc}", "error")
 
