@@ -99,7 +99,10 @@ class RemoteStore:
             from ..config import APP
 
             data_dir = user_data_path(APP)
-        self.outbox = Outbox(outbox_path(Path(data_dir), user, base))
+        try:
+            self.outbox = Outbox(outbox_path(Path(data_dir), user, base))
+        except OSError as exc:
+            raise StoreError(f"cannot open the outbox under {data_dir}: {exc.strerror or exc}") from None
         self._logcache = LogCache(outbox_path(Path(data_dir), user, base, "cache"))
 
         self._cond = threading.Condition()
@@ -324,6 +327,15 @@ class RemoteStore:
                 try:
                     stored = self._post(batch)
                 except _Refused as exc:
+                    if exc.status in (401, 403):
+                        # Not these events' fault: they wait for a run with the right token.
+                        self._fail(f"{self.location} refused the token ({exc.status}): {exc}")
+                        if raise_refused:
+                            raise StoreError(
+                                f"{self.location} refused the token ({exc.status}): {exc}; "
+                                f"{len(waiting) + len(batch)} event(s) wait in {self.outbox.path}"
+                            ) from None
+                        raise _Transient(str(exc)) from None
                     side = self.outbox.set_aside(batch, f"{exc.status}: {exc}")
                     msg = f"{self.location} refused {len(batch)} event(s) ({exc.status}): {exc}"
                     if raise_refused:
