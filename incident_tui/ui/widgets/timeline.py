@@ -4,6 +4,8 @@ Rows are indexes into the incident's event list (which the fold only ever append
 so a 100k-event incident costs one list of ints and a handful of rendered strips.
 Long lines are truncated with … at the right edge: one event is always one row, so
 the timeline keeps its rhythm; the full text is in the snapshot and `incident-tui events`.
+A line the store has only queued (remote store, offline) shows ⇡ in its marker column,
+dimmed, until the server acknowledges it.
 """
 
 from __future__ import annotations
@@ -245,12 +247,15 @@ class Timeline(ScrollView, can_focus=True):
         author = safe_text(e.author, AUTHOR_WIDTH, oneline=True)
         text.append(f"{author:<{AUTHOR_WIDTH}.{AUTHOR_WIDTH}}", style("timeline--author"))
         text.append(" ")
-        text.append(f"{marker(e):<{MARKER_WIDTH}}", self._marker_style(e))
-        text.append(" ")
         line = safe_text(body(e), 1000, oneline=True)
         if pending:
-            text.append(line + "  (pending)", style("timeline--pending"))
+            # Marked in the marker column, so a long line cannot truncate the mark away.
+            text.append(f"{'⇡' + marker(e)[: MARKER_WIDTH - 1]:<{MARKER_WIDTH}}", style("timeline--pending"))
+            text.append(" ")
+            text.append(line, style("timeline--pending"))
         else:
+            text.append(f"{marker(e):<{MARKER_WIDTH}}", self._marker_style(e))
+            text.append(" ")
             text.append(line, self._body_style(e))
         return text
 
