@@ -28,7 +28,8 @@ class WarRoomCommands(Provider):
         entries: list[Entry] = []
         for target in (self.screen, app):
             for binding in getattr(type(target), "BINDINGS", []):
-                if not isinstance(binding, Binding) or not binding.show or binding.action == "command_palette":
+                # Hidden bindings too: the palette is where keys that do not fit the footer are found.
+                if not isinstance(binding, Binding) or not binding.description or binding.action == "command_palette":
                     continue
                 key = binding.key.split(",")[0].upper()
                 entries.append((f"{binding.description} ({key})", "", partial(target.run_action, binding.action)))
