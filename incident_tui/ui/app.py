@@ -16,19 +16,18 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from rich.style import Style
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.color import Color
 from textual.worker import get_current_worker
 
 from ..domain.checklists import Runbooks
 from ..domain.commands import CommandError, declare_event
 from ..domain.events import Event, now_utc
 from ..domain.fold import Registry
-from ..domain.text import safe_text
 from ..store.base import Store
+from . import documents
+from .colors import variable_style, with_fallbacks
 from .drafts import DraftBox
 from .messages import EventsArrived, LineAppended, LineRefused, LinkChanged, StoreLoaded, SyncFailed
 from .palette import WarRoomCommands
@@ -37,27 +36,11 @@ from .sync import follow_store
 from .theming import ThemeError
 
 if TYPE_CHECKING:
+    from rich.style import Style
+
     from ..cli import Context
     from ..config import Config
     from .screens.dashboard import DashboardScreen
-
-# Every variable our CSS uses, so that any theme (even a builtin one) renders.
-CSS_DEFAULTS = {
-    "sev1": "#d32f2f",
-    "sev2": "#f57c00",
-    "sev3": "#fbc02d",
-    "sev4": "#1976d2",
-    "sev5": "#757575",
-    "phase-detected": "#ef5350",
-    "phase-triage": "#ffa726",
-    "phase-mitigating": "#ffca28",
-    "phase-monitoring": "#42a5f5",
-    "phase-resolved": "#66bb6a",
-    "phase-postmortem": "#ab47bc",
-    "phase-closed": "#9e9e9e",
-    "overdue": "#d32f2f",
-}
-
 
 # Grouped so the footer fits 80 columns: "f3f4 Inc".
 SWITCH = Binding.Group("Inc", compact=True)
@@ -128,10 +111,8 @@ class WarRoomApp(App[int]):
     # -- theme -------------------------------------------------------------------
 
     def get_css_variables(self) -> dict[str, str]:
-        variables = super().get_css_variables()
-        for name, value in CSS_DEFAULTS.items():
-            variables.setdefault(name, value)
-        return variables
+        # setdefault: any theme, even a builtin one without $sev1.., still renders our CSS.
+        return with_fallbacks(super().get_css_variables(), self.current_theme.dark)
 
     def _register_themes(self, config: Config | None, theme: str | None) -> str | None:
         """Our theme files, registered before the first paint; raises ThemeError on an unknown name."""
@@ -144,18 +125,11 @@ class WarRoomApp(App[int]):
             self.register_theme(t)
         return theme
 
-    def _variable_style(self, name: str, **kw) -> Style:
-        value = self.theme_variables.get(name) or CSS_DEFAULTS.get(name)
-        try:
-            return Style(color=Color.parse(value).rich_color, **kw) if value else Style(**kw)
-        except Exception:
-            return Style(**kw)
-
     def severity_style(self, severity: str) -> Style:
-        return self._variable_style(severity.lower(), bold=True)
+        return variable_style(self.theme_variables, severity.lower(), bold=True)
 
     def phase_style(self, phase: str) -> Style:
-        return self._variable_style(f"phase-{phase}")
+        return variable_style(self.theme_variables, f"phase-{phase}")
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -363,71 +337,45 @@ class WarRoomApp(App[int]):
 
     # -- documents -----------------------------------------------------------------
 
-    def _docs(self):
+    def _render(self, incident: str, kind: str, at_seq: int | None = None) -> str | None:
+        if self.registry is None:
+            return None
         try:
-            from .. import docs
-        except ImportError:
-            self.notify("documents are not available in this build (incident_tui.docs)", severity="warning")
-            return None
-        return docs
-
-    def render_document(self, incident: str, kind: str, at_seq: int | None = None) -> str | None:
-        docs = self._docs()
-        if docs is None or self.registry is None:
-            return None
-        state = self.registry.incidents[incident]
-        if kind == "snapshot":
-            return docs.snapshot_document(state.timeline, incident, self.runbooks, self.now(), "md", at_seq)
-        return docs.postmortem_document(state, self.runbooks, self.now())
+            return documents.render(self.registry.incidents[incident], self.runbooks, self.now(), kind, at_seq)
+        except documents.DocumentsUnavailable as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+        except Exception as exc:  # a document bug must not take the war room down
+            self.notify(f"could not render the {kind}: {exc}", severity="error", markup=False)
+        return None
 
     def show_document(self, incident: str, kind: str, at_seq: int | None = None, handoff: str = "") -> None:
         from .screens.document import DocumentScreen
 
-        try:
-            text = self.render_document(incident, kind, at_seq)
-        except Exception as exc:  # a document bug must not take the war room down
-            self.notify(f"could not render the {kind}: {exc}", severity="error", markup=False)
-            return
+        text = self._render(incident, kind, at_seq)
         if text is None or self.registry is None:
             return
-        ref = self.registry.incidents[incident].ref
-        if kind == "snapshot":
-            title = f"{ref} handoff snapshot" + (f" at seq {at_seq}" if at_seq else "")
-            if handoff:
-                title += f": command {safe_text(handoff, 80, oneline=True)}"
-        else:
-            title = f"{ref} postmortem draft"
+        title = documents.title(self.registry.incidents[incident].ref, kind, at_seq, handoff)
         self.push_screen(DocumentScreen(f"{title} · Esc back · ctrl+s export", text, incident))
 
-    @work(thread=True, group="export", exit_on_error=False)
     def export_documents(self, incident: str) -> None:
+        """Render here (the fold is ours), write in a thread (the disk may be slow)."""
         if self.registry is None:
             return
-        state = self.registry.incidents[incident]
-        try:
-            docs = {k: self.render_document(incident, k) for k in ("snapshot", "postmortem")}
-        except Exception as exc:
-            self.call_from_thread(self.notify, f"could not render: {exc}", severity="error", markup=False)
+        texts = {kind: self._render(incident, kind) for kind in documents.KINDS}
+        if any(t is None for t in texts.values()):
             return
-        if any(v is None for v in docs.values()):
-            return
-        written = []
-        for folder in (Path.cwd(), self._config.data_dir if self._config else None):
-            if folder is None:
-                continue
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-                for kind, text in docs.items():
-                    path = folder / f"{state.ref}-{kind}.md"
-                    path.write_text(text or "", "utf-8")
-                    written.append(str(path))
-                break
-            except OSError:
-                written.clear()
+        folders = [Path.cwd()] + ([self._config.data_dir] if self._config else [])
+        self._write_documents(self.registry.incidents[incident].ref, texts, folders)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _write_documents(self, ref: str, texts: dict[str, str], folders: list[Path]) -> None:
+        written = documents.write(ref, texts, folders)
         if written:
-            self.call_from_thread(self.notify, "wrote " + " and ".join(written), title="Exported", markup=False)
+            message = "wrote " + " and ".join(str(p) for p in written)
+            self.call_from_thread(self.notify, message, title="Exported", markup=False)
         else:
-            self.call_from_thread(self.notify, "could not write the documents anywhere", severity="error", markup=False)
+            where = ", ".join(str(f) for f in folders)
+            self.call_from_thread(self.notify, f"could not write to {where}", severity="error", markup=False)
 
 
 class _NotOpenYet:

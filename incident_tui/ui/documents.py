@@ -1,0 +1,62 @@
+"""Handoff snapshots and postmortems inside the app: rendered from the fold, written to files.
+
+`incident_tui.docs` is imported only when a document is asked for (start-up stays lean),
+and its absence is a notice, not a crash.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from types import ModuleType
+
+from ..domain.checklists import Runbooks
+from ..domain.fold import IncidentState
+from ..domain.text import safe_text
+
+KINDS = ("snapshot", "postmortem")
+
+
+class DocumentsUnavailable(RuntimeError):
+    """The documents module is missing from this build."""
+
+
+def _docs() -> ModuleType:
+    try:
+        from .. import docs
+    except ImportError:
+        raise DocumentsUnavailable("documents are not available in this build (incident_tui.docs)") from None
+    return docs
+
+
+def render(state: IncidentState, runbooks: Runbooks, now: datetime, kind: str, at_seq: int | None = None) -> str:
+    """Markdown of `kind` for `state`; call on the app's thread (the fold changes under a worker)."""
+    docs = _docs()
+    if kind == "snapshot":
+        return docs.snapshot_document(state.timeline, state.id, runbooks, now, "md", at_seq)
+    return docs.postmortem_document(state, runbooks, now)
+
+
+def title(ref: str, kind: str, at_seq: int | None = None, handoff: str = "") -> str:
+    if kind != "snapshot":
+        return f"{ref} postmortem draft"
+    text = f"{ref} handoff snapshot" + (f" at seq {at_seq}" if at_seq else "")
+    if handoff:
+        text += f": command {safe_text(handoff, 80, oneline=True)}"
+    return text
+
+
+def write(ref: str, texts: dict[str, str], folders: list[Path]) -> list[Path]:
+    """Write `<ref>-<kind>.md` into the first folder that takes them all; [] if none does."""
+    for folder in folders:
+        written: list[Path] = []
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for kind, text in texts.items():
+                path = folder / f"{ref}-{kind}.md"
+                path.write_text(text, "utf-8")
+                written.append(path)
+            return written
+        except OSError:
+            continue
+    return []
