@@ -102,7 +102,7 @@ def test_close_stops_a_live_stream_promptly(server: ThreadServer, client) -> Non
     wait_until(lambda: a.connects == 1, 5, "the stream to open")
     t0 = time.monotonic()
     a.close()
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 2.0  # not the 45 s a blocked stream read could take
     assert all(not t.is_alive() for t in a._threads)
 
 

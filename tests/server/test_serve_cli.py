@@ -68,7 +68,7 @@ def test_keep_alive_answers_do_not_wait_for_a_delayed_ack(proc_server) -> None:
             t0 = time.perf_counter()
             c.post("/api/v1/events", json={"events": []})
             took.append(time.perf_counter() - t0)
-    assert sorted(took)[4] < 0.030
+    assert min(took) < 0.025  # with the bug every answer takes >= 40 ms; noise only adds
 
 
 def test_interrupt_stops_the_server_promptly_with_streams_open(proc_server) -> None:
