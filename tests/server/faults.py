@@ -10,11 +10,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class Faults:
-    def __init__(self, app: ASGIApp, *, post_503: float = 0.0, get_503: float = 0.0, cut: float = 0.0, seed: int = 1):
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        post_503: float = 0.0,
+        get_503: float = 0.0,
+        cut: float = 0.0,
+        no_stream: bool = False,
+        seed: int = 1,
+    ):
         self.app = app
         self.post_503 = post_503
         self.get_503 = get_503
         self.cut = cut
+        self.no_stream = no_stream  # a proxy that answers the stream with a buffered page
         self.rng = random.Random(seed)
         self.injected = {"post_503": 0, "get_503": 0, "cut": 0}
 
@@ -40,6 +50,10 @@ class Faults:
         if path == "/api/v1/events" and method == "GET" and self.rng.random() < self.get_503:
             self.injected["get_503"] += 1
             await self._503(send)
+            return
+        if path == "/api/v1/stream" and self.no_stream:
+            await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+            await send({"type": "http.response.body", "body": b"<html>buffered by a proxy</html>"})
             return
         if path == "/api/v1/stream" and self.cut:
             await self._cutting(scope, receive, send)

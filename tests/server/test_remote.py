@@ -185,3 +185,13 @@ def test_wrong_token_keeps_writes_in_the_outbox_for_the_right_one(thread_server,
     good = client(s.url, "alice", token="right-token")  # same user and server: same outbox
     assert good.pending() == []
     assert [e.id for e in s.store.read()] == [d.id]
+
+
+def test_falls_back_to_long_poll_when_the_stream_is_not_an_event_stream(thread_server, client) -> None:
+    s = thread_server(MemoryStore(), no_stream=True)
+    a = client(s.url)
+    a.start()
+    wait_until(lambda: a.transport == "poll", 10, "the fall back to long poll")
+    s.store.append([declare_event("via poll", "bob")])
+    assert a.wait(0, 10)
+    assert a.read_cached()[0].data["title"] == "via poll"
