@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import Input, Label, Static
 
 from incident_tui.ui.screens.dashboard import DashboardScreen
-from incident_tui.ui.screens.forms import DeclareScreen, FilterScreen
+from incident_tui.ui.screens.forms import AssignScreen, CheckScreen, DeclareScreen, FilterScreen
 from incident_tui.ui.screens.incidents import IncidentListScreen
 from incident_tui.ui.widgets.command_bar import CommandBar
 from incident_tui.ui.widgets.roles import RolesPane
@@ -173,3 +173,38 @@ async def test_filter_key_narrows_the_timeline_to_a_tag(make_app, store, runbook
         await pilot.press("ctrl+u", "enter")  # an empty filter shows everything again
         await wait_for(pilot, lambda: tl.row_count == everything)
         assert tl.row_count == everything
+
+
+async def test_f7_ticks_a_checklist_item_and_f6_assigns_a_role_through_the_same_path(make_app, store, runbooks):
+    incident = demo(store, runbooks)
+    app = make_app(user="bob")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await pilot.press("f7")
+        await wait_for(pilot, lambda: isinstance(app.screen, CheckScreen))
+        await pilot.press("enter")  # the first open item is highlighted
+        await wait_for(pilot, lambda: store.read()[-1].kind == "checklist.set")
+        assert store.read()[-1].author == "bob" and store.read()[-1].data["index"] == 1
+
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))
+        await pilot.press("down", "enter")  # deputy; Enter moves to the name
+        app.screen.query_one("#user", Input).value = "carol"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.registry.incidents[incident].holders("deputy") == ["carol"])
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_a_back_dated_line_keeps_its_time_and_escape_closes_forms_without_writing(make_app, store, runbooks):
+    demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await submit(pilot, "@13:05 /action paged the DB on-call")
+        assert timeline_lines(app.screen)[-1].startswith("13:05 alice      ACT   paged the DB on-call")
+        seq = store.latest_seq()
+        await pilot.press("f6")
+        await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        assert store.latest_seq() == seq
