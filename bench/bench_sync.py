@@ -59,6 +59,50 @@ def run(transport: str, events: int, tmp: Path) -> dict[str, list[float]]:
         served.stop()
 
 
+def baseline_file(events: int, tmp: Path) -> dict[str, list[float]]:
+    """The one-host path for comparison: a reader thread on a second JsonStore handle of the
+    same file, already waiting (it polls the file's size every 10 ms) when A appends."""
+    import threading
+
+    from incident_tui.store.jsonfile import JsonStore
+
+    path = tmp / "baseline.jsonl"
+    a, b = JsonStore(path), JsonStore(path)
+    arrived: dict[int, float] = {}
+    done = threading.Event()
+
+    def reader(seen: int) -> None:
+        while not done.is_set():
+            if b.wait(seen, 0.2):
+                now = time.perf_counter()
+                for e in b.read(seen):
+                    arrived[e.seq or 0] = now
+                seen = b.latest_seq()
+
+    d = declare_event("bench", "alice")
+    a.append([d])
+    t = threading.Thread(target=reader, args=(b.latest_seq(),), daemon=True)
+    try:
+        t.start()
+        ack, prop = [], []
+        for i in range(events):
+            e = new_event(d.incident, "note", "alice", {"text": f"note {i}"})
+            t0 = time.perf_counter()
+            seq = a.append([e])[0].seq or 0
+            t1 = time.perf_counter()
+            deadline = t1 + 5
+            while seq not in arrived and time.perf_counter() < deadline:
+                time.sleep(0.0002)
+            ack.append((t1 - t0) * 1000)
+            prop.append(max(arrived[seq] - t1, 0) * 1000)
+        return {"ack": ack, "ack -> delivered": prop}
+    finally:
+        done.set()
+        t.join(1)
+        a.close()
+        b.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1000)
@@ -75,6 +119,10 @@ def main() -> int:
             verdict = "ok" if p95 < TARGET_P95_MS else "OVER TARGET"
             print(f"     target ack -> delivered p95 < {TARGET_P95_MS:g} ms: {p95:.2f} ms {verdict}")
             ok = ok and p95 < TARGET_P95_MS
+        base = baseline_file(min(args.events, 300), Path(tmp))
+        print("baseline, the shared JSON file on one host (two JsonStore handles, ms):")
+        for name, values in base.items():
+            print(f"     {name:<18} p50 {pct(values, 50):6.2f}  p95 {pct(values, 95):6.2f}  max {max(values):6.2f}")
     return 0 if ok else 1
 
 
