@@ -12,7 +12,7 @@ from incident_tui.ui.widgets.roles import RolesPane
 from incident_tui.ui.widgets.timeline import Timeline
 
 from .conftest import wait_for
-from .helpers import declare, demo, timeline_lines
+from .helpers import declare, demo, log, timeline_lines
 
 
 async def type_line(pilot, text: str, keys: bool = False) -> None:
@@ -208,3 +208,21 @@ async def test_a_back_dated_line_keeps_its_time_and_escape_closes_forms_without_
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         assert store.latest_seq() == seq
+
+
+async def test_ctrl_r_shows_the_lines_on_screen_in_full(make_app, store, runbooks):
+    incident = demo(store, runbooks)
+    long = "the EU pool exhausts because " + "retries open connections " * 12 + "END-OF-LINE"
+    log(store, runbooks, incident, long)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        tl = app.screen.query_one(Timeline)
+        row = tl.render_line(tl.row_count - 1 - int(tl.scroll_y))
+        assert row.text.rstrip().endswith("…")  # the row itself is cut at 80 columns
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ReaderScreen")
+        shown = str(app.screen.query_one("Static").render())
+        assert "END-OF-LINE" in shown
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))

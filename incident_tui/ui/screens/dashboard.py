@@ -80,6 +80,7 @@ class DashboardScreen(Screen[None]):
         Binding("pageup", "page(-1)", "Scroll up", show=False, id="dashboard.page_up"),
         Binding("pagedown", "page(1)", "Scroll down", show=False, id="dashboard.page_down"),
         Binding("ctrl+g", "follow", "Follow live", show=False, id="dashboard.follow"),
+        Binding("ctrl+r", "read", "Read lines in full", show=False, id="dashboard.read"),
     ]
 
     def __init__(self, incident: str) -> None:
@@ -190,6 +191,7 @@ class DashboardScreen(Screen[None]):
             parts.insert(0, f"filter {safe_text(tl.filter.source, 40, oneline=True)} (F5)")
         below = tl.new_below
         parts.append(f"▼ {below} new below: PgDn or ctrl+g" if below else "following live")
+        parts.append("ctrl+r reads in full")
         others = [ref for ref in self.war.open_refs() if ref != self.state.ref]
         if others:
             parts.append(f"also open: {' '.join(others)} (F3/F4)")
@@ -296,6 +298,12 @@ class DashboardScreen(Screen[None]):
             tl.scroll_page_up(animate=False)
         else:
             tl.scroll_page_down(animate=False)
+
+    def action_read(self) -> None:
+        from .reader import ReaderScreen, full_text
+
+        rows = self.timeline.visible_events()
+        self.app.push_screen(ReaderScreen(full_text(rows, [self.timeline.time_of(e) for e, _ in rows])))
 
     def action_follow(self) -> None:
         self.timeline.follow()

@@ -200,6 +200,18 @@ class Timeline(ScrollView, can_focus=True):
 
     # -- drawing --------------------------------------------------------------------
 
+    def visible_events(self) -> list[tuple[Event, bool]]:
+        """The (event, pending) of each row now on screen, top to bottom."""
+        top = int(self.scroll_y)
+        rows = range(top, min(top + self.scrollable_content_region.height, self.row_count))
+        return [found for r in rows if (found := self._event_at(r)) is not None]
+
+    def time_of(self, e: Event) -> str:
+        try:
+            return self._localize(e.when).strftime("%H:%M")
+        except ValueError:
+            return "--:--"
+
     def _event_at(self, row: int) -> tuple[Event, bool] | None:
         shown = self._shown()
         if row < shown:
@@ -237,10 +249,7 @@ class Timeline(ScrollView, can_focus=True):
 
     def _line(self, e: Event, pending: bool) -> Text:
         style = self.get_component_rich_style
-        try:
-            when = self._localize(e.when).strftime("%H:%M")
-        except ValueError:
-            when = "--:--"
+        when = self.time_of(e)
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append(when, style("timeline--time"))
         text.append(" ")
