@@ -81,11 +81,8 @@ class Event:
         return d
 
     @classmethod
-    def from_dict(cls, d: Any, *, require_seq: bool = False, stored: bool = False) -> Event:
-        """Validate a wire/stored event; raises EventError with a one-line reason.
-
-        `stored` skips the checks every append already made (values, sizes, times) and
-        keeps those the fold relies on, so loading 100k events stays fast."""
+    def from_dict(cls, d: Any, *, require_seq: bool = False) -> Event:
+        """Validate a wire/stored event; raises EventError with a one-line reason."""
         if not isinstance(d, dict):
             raise EventError("an event must be a JSON object")
         for key in ("id", "incident", "at", "author", "kind"):
@@ -102,8 +99,6 @@ class Event:
             # bool is an int subclass; a checklist flag must be a real bool and a number not one.
             if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
                 raise EventError(f"{kind} event needs data.{name} ({typ.__name__})")
-        if stored:
-            return cls(d["id"], d["incident"], d["at"], d["author"], kind, data, d.get("seq"))
         for name, allowed in _ALLOWED_VALUES.items():
             if name in KIND_FIELDS[kind] and data[name] not in allowed:
                 raise EventError(f"{kind} event has unknown {name} {data[name]!r}")
