@@ -232,9 +232,7 @@ class WarRoomApp(App[int]):
     def _react(self, e: Event) -> None:
         """Documents that open themselves: a handoff to or from me, the postmortem phase."""
         if e.kind == "snapshot" and self.user in (e.data.get("to"), e.data.get("from")):
-            at_seq = e.data.get("at_seq")
-            who = f"{e.data.get('from') or 'nobody'} → {e.data.get('to')}"
-            self.show_document(e.incident, "snapshot", at_seq=at_seq if isinstance(at_seq, int) else None, handoff=who)
+            self.show_document(e.incident, "snapshot", handoff=e)
         elif e.kind == "phase.set" and e.data.get("phase") == "postmortem" and e.incident in self._dashboards:
             self.show_document(e.incident, "postmortem")
 
@@ -338,24 +336,24 @@ class WarRoomApp(App[int]):
 
     # -- documents -----------------------------------------------------------------
 
-    def _render(self, incident: str, kind: str, at_seq: int | None = None) -> str | None:
+    def _render(self, incident: str, kind: str, handoff: Event | None = None) -> str | None:
         if self.registry is None:
             return None
         try:
-            return documents.render(self.registry.incidents[incident], self.runbooks, self.now(), kind, at_seq)
+            return documents.render(self.registry.incidents[incident], self.runbooks, self.now(), kind, handoff)
         except documents.DocumentsUnavailable as exc:
             self.notify(str(exc), severity="warning", markup=False)
         except Exception as exc:  # a document bug must not take the war room down
             self.notify(f"could not render the {kind}: {exc}", severity="error", markup=False)
         return None
 
-    def show_document(self, incident: str, kind: str, at_seq: int | None = None, handoff: str = "") -> None:
+    def show_document(self, incident: str, kind: str, handoff: Event | None = None) -> None:
         from .screens.document import DocumentScreen
 
-        text = self._render(incident, kind, at_seq)
+        text = self._render(incident, kind, handoff)
         if text is None or self.registry is None:
             return
-        title = documents.title(self.registry.incidents[incident].ref, kind, at_seq, handoff)
+        title = documents.title(self.registry.incidents[incident].ref, kind, handoff)
         self.push_screen(DocumentScreen(f"{title} · Esc back · ctrl+s export", text, incident))
 
     def export_documents(self, incident: str) -> None:

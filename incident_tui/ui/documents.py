@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ..domain.checklists import Runbooks
+from ..domain.events import Event
 from ..domain.fold import IncidentState
 from ..domain.text import safe_text
 
@@ -29,21 +30,26 @@ def _docs() -> ModuleType:
     return docs
 
 
-def render(state: IncidentState, runbooks: Runbooks, now: datetime, kind: str, at_seq: int | None = None) -> str:
-    """Markdown of `kind` for `state`; call on the app's thread (the fold changes under a worker)."""
+def render(state: IncidentState, runbooks: Runbooks, now: datetime, kind: str, handoff: Event | None = None) -> str:
+    """Markdown of `kind` for `state`; call on the app's thread (the fold changes under a worker).
+
+    `handoff` is a `snapshot` event: the snapshot is then the state that was handed over."""
     docs = _docs()
+    # state.timeline holds this incident's events only, so its number is passed, not derived.
+    if handoff is not None:
+        return docs.handoff_document(state.timeline, handoff, runbooks, number=state.number)
     if kind == "snapshot":
-        return docs.snapshot_document(state.timeline, state.id, runbooks, now, "md", at_seq)
+        return docs.snapshot_document(state.timeline, state.id, runbooks, now, "md", number=state.number)
     return docs.postmortem_document(state, runbooks, now)
 
 
-def title(ref: str, kind: str, at_seq: int | None = None, handoff: str = "") -> str:
+def title(ref: str, kind: str, handoff: Event | None = None) -> str:
     if kind != "snapshot":
         return f"{ref} postmortem draft"
-    text = f"{ref} handoff snapshot" + (f" at seq {at_seq}" if at_seq else "")
-    if handoff:
-        text += f": command {safe_text(handoff, 80, oneline=True)}"
-    return text
+    if handoff is None:
+        return f"{ref} handoff snapshot"
+    who = f"{handoff.data.get('from') or 'nobody'} → {handoff.data.get('to')}"
+    return f"{ref} handoff snapshot at seq {handoff.data.get('at_seq')}: command {safe_text(who, 80, oneline=True)}"
 
 
 def write(ref: str, texts: dict[str, str], folders: list[Path]) -> list[Path]:

@@ -12,7 +12,7 @@ from incident_tui.ui.screens.document import DocumentScreen
 from incident_tui.ui.widgets.command_bar import CommandBar
 
 from .conftest import wait_for
-from .helpers import demo, log
+from .helpers import declare, demo, log
 
 
 def document_text(app) -> str:
@@ -85,3 +85,21 @@ async def test_f8_f9_open_the_documents_and_ctrl_s_writes_them(make_app, store, 
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+async def test_documents_of_a_later_incident_carry_its_own_number(make_app, store, runbooks):
+    declare(store, "an earlier incident")
+    incident = demo(store, runbooks)  # INC-2: the app's fold holds only its own events per incident
+    app = make_app(user="alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.registry is not None)
+        app.open_incident(incident)
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await pilot.press("f8")
+        assert "INC-2" in await wait_for_document(pilot)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        log(store, runbooks, incident, "/handoff frank", author="alice")
+        text = await wait_for_document(pilot)
+        assert "Handoff snapshot: INC-2" in text and "INC-1" not in text
+        assert "INC-2 handoff snapshot" in document_title(app)
