@@ -74,7 +74,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(dir=a.dir) as d:
         folder = Path(d)
         print(f"append latency, {a.samples} samples per size, in {folder}")
-        print(f"{'events':>7} {'p50 ms':>8} {'p99 ms':>8} {'plain p50':>10} {'plain p99':>10} {'p50/plain':>10} {'open s':>7}")
+        head = ("events", "p50 ms", "p99 ms", "plain p50", "plain p99", "p50/plain", "open s")
+        print(" ".join(f"{h:>{w}}" for h, w in zip(head, (7, 8, 8, 10, 10, 10, 7), strict=True)))
         p50s: dict[int, float] = {}
         plain50s: dict[int, float] = {}
         for size in sizes:

@@ -130,5 +130,5 @@ def test_every_phase_ships_a_checklist_and_a_team_folder_replaces_phases(tmp_pat
     assert [i.text for i in team["triage"]] == ["Call the DBA", "Check dashboards"]
     assert team["mitigating"] == defaults["mitigating"]
     (tmp_path / "bogus.toml").write_text('phase = "lunch"\n')
-    with pytest.raises(RunbookError, match="bogus.toml: unknown phase 'lunch'"):
+    with pytest.raises(RunbookError, match=r"bogus\.toml: unknown phase .lunch."):
         load_runbooks(tmp_path)
