@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..domain.events import Event, EventError
+from ..domain.events import Event, EventError, build_event
 from ..domain.model import KIND_FIELDS
 from .base import LinkState, StoreCorrupt, StoreError
 
@@ -69,7 +69,7 @@ def _stored_event(d: dict) -> Event:
     for name, typ in KIND_FIELDS[kind].items():  # KeyError: an unknown kind or a missing field
         if type(data[name]) is not typ:
             raise ValueError(f"{kind} event needs data.{name} ({typ.__name__})")
-    return Event(d["id"], d["incident"], d["at"], d["author"], kind, data, d["seq"])
+    return build_event(d["id"], d["incident"], d["at"], d["author"], kind, data, d["seq"])
 
 
 def _is_torn(tail: bytes) -> bool:
@@ -192,16 +192,20 @@ class JsonStore:
 
     def _parse(self, lines: list[bytes], start: int, first: int) -> None:
         events, by_id = self._events, self._by_id
+        append, loads = events.append, _loads
+        due = len(events) + 1
         for i in range(start, len(lines)):
             try:
-                event = _stored_event(_loads(lines[i]))
+                event = _stored_event(loads(lines[i]))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
                 raise StoreCorrupt(f"{self.path}:{first + i + 1}: unreadable event: {reason}") from None
-            if event.seq != len(events) + 1:
-                raise StoreCorrupt(f"{self.path}:{first + i + 1}: seq {event.seq} where {len(events) + 1} was due")
-            events.append(event)
-            by_id.setdefault(event.id, event)
+            if event.seq != due:
+                raise StoreCorrupt(f"{self.path}:{first + i + 1}: seq {event.seq} where {due} was due")
+            due += 1
+            append(event)
+            if event.id not in by_id:
+                by_id[event.id] = event
 
     def _repair(self, tail: bytes) -> None:
         where = f"{self.path}:{self._lines + 1}"
