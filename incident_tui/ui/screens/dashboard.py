@@ -146,7 +146,8 @@ class DashboardScreen(Screen[None]):
 
     def state_changed(self) -> None:
         """The app folded new events into this incident (or the link/outbox changed)."""
-        if self.is_current:
+        # Events can arrive between switch_screen and the end of compose: on_mount draws them.
+        if self.is_current and self.is_mounted:
             self.refresh_state()
         else:
             self._dirty = True
