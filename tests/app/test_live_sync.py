@@ -77,3 +77,16 @@ async def test_the_timeline_keeps_its_place_when_scrolled_up_and_counts_what_wai
         assert tl.new_below > 0
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: tl.following and tl.new_below == 0)
+
+
+async def test_events_arriving_while_a_dashboard_composes_are_drawn_not_a_crash(make_app, store, runbooks):
+    incident = demo(store, runbooks)
+    declare(store, "a second active incident")  # two active: the app starts on the list
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: app.registry is not None)
+        app.open_incident(incident)
+        app._dashboards[incident].state_changed()  # as the sync thread may, before compose has run
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.is_mounted)
+        await pilot.pause()
+        assert app.screen.query_one(Timeline).row_count == len(app.registry.incidents[incident].timeline)
