@@ -150,6 +150,7 @@ def main() -> None:
         rows = len(registry.incidents[incident].timeline)
         size_mb = store.stat().st_size / 1e6
         print(f"store: 1 incident, {a.events} events ({size_mb:.0f} MB), written in {time.perf_counter() - t:.1f} s")
+        print(f"load average {os.getloadavg()[0]:.2f} at start (2 cores shared: busy minutes skew every figure)")
         env = {
             "INCIDENT_TUI_CONFIG": str(home / "config.toml"),
             "XDG_CONFIG_HOME": str(home / "config"),
@@ -194,6 +195,7 @@ def main() -> None:
         busy = typing_run(app_cmd, env, "type a note", a.live_seconds, writer)
         show_keys(f"incident-tui, {a.rate:.0f} events/s arriving", busy, judged=True)
         print(f"    target: p99 < {KEY_TARGET_MS:.0f} ms over {a.live_seconds:.0f} s")
+        print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

@@ -66,6 +66,7 @@ def main() -> None:
         minimal = [sys.executable, str(HERE / "minimal_app.py")]
         app = [app_bin, "--store", str(store), "--user", "bench"]
         print(f"time to first paint via a pty; store: 20 incidents, 10000 events; {a.runs} runs x {a.rounds} rounds")
+        print(f"load average {os.getloadavg()[0]:.2f} at start (2 cores shared: busy minutes skew every figure)")
         print(f"{'size':>7} {'minimal ms':>11} {'app first paint':>16} {'ratio':>6} {'app data':>9} {'ratio':>6}")
         for cols, rows in sizes:
             base: list[float] = []
@@ -82,6 +83,7 @@ def main() -> None:
             figures = f"{cols:>3}x{rows:<3} {b:>11.0f} {c:>16.0f} {c / b:>5.2f}x {d:>9.0f} {d / b:>5.2f}x"
             late = f" ({timeouts} runs timed out)" if timeouts else ""
             print(f"{figures}  target <= {TARGET_RATIO}x: {verdicts}{late}")
+        print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":
