@@ -156,6 +156,15 @@ class DashboardScreen(Screen[None]):
         """Redraw what changed. A note (most events) changes only the timeline: the panes are
         redrawn only when their own inputs differ, so a busy incident keeps typing snappy."""
         self._dirty = False
+        try:
+            self._draw()
+        except NoMatches:
+            # Widgets nested in containers (timeline, panes) finish mounting after the screen's
+            # own Mount; seen under load with a 100k-event incident. Draw everything once they exist.
+            self._keys.clear()
+            self.call_after_refresh(self.refresh_state)
+
+    def _draw(self) -> None:
         state = self.state
         link, pending = self.war.link, len(self.war.pending)
         if self._changed_since("header", _header_key(state, link, pending)):
