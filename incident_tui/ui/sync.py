@@ -25,13 +25,14 @@ def follow_store(
     post: Callable[[Message], object],
     cancelled: Callable[[], bool],
     wait_seconds: float = WAIT_SECONDS,
+    after: int | None = None,
 ) -> None:
     """Post StoreLoaded once, then EventsArrived/LinkChanged as they happen, until cancelled.
 
     `wait_seconds` bounds how long a cancelled loop lingers (the thread cannot be interrupted)."""
     registry = Registry()
-    seq = 0
-    loaded = False
+    seq = after or 0
+    loaded = after is not None  # the app folded the log itself, up to `after`
     link: tuple[str, int] | None = None
     while not cancelled():
         try:
