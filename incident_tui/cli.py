@@ -335,10 +335,8 @@ def cmd_demo(ctx: Context, a: argparse.Namespace) -> int:
 
 
 def cmd_app(ctx: Context, a: argparse.Namespace) -> int:
-    try:
-        from .ui.app import run_app
-    except ImportError:  # the app is optional until it lands; the list is its simplest form
-        return cmd_list(ctx, argparse.Namespace(all=False, json=False))
+    from .ui.app import run_app  # Textual is imported only when the app runs, not for CLI verbs
+
     return run_app(ctx)
 
 
