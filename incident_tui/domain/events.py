@@ -145,6 +145,21 @@ def build_event(id: str, incident: str, at: str, author: str, kind: str, data: d
     return e
 
 
+def stored_event(d: dict[str, Any]) -> Event:
+    """An event a store already validated on append (a log line, a server's stream), with
+    only the checks the fold relies on; raises KeyError, TypeError or ValueError."""
+    if not (str is type(d["id"]) is type(d["incident"]) is type(d["at"]) is type(d["author"])):
+        raise ValueError("event fields id, incident, at and author must be strings")
+    kind, data = d["kind"], d["data"]
+    for name, typ in KIND_FIELDS[kind].items():  # KeyError: an unknown kind or a missing field
+        if type(data[name]) is not typ:
+            raise ValueError(f"{kind} event needs data.{name} ({typ.__name__})")
+    seq = d["seq"]
+    if type(seq) is not int:
+        raise ValueError("event field 'seq' must be an integer")
+    return build_event(d["id"], d["incident"], d["at"], d["author"], kind, data, seq)
+
+
 def new_event(
     incident: str,
     kind: str,

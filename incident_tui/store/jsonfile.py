@@ -31,8 +31,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ..domain.events import Event, EventError, build_event
-from ..domain.model import KIND_FIELDS
+from ..domain.events import Event, EventError, stored_event
 from .base import LinkState, StoreCorrupt, StoreError
 
 try:  # orjson parses a 100k-event file about 3x faster; the stdlib is the fallback.
@@ -60,16 +59,6 @@ _EVENT_PREFIX = b'{"seq":'
 
 def _warn(message: str) -> None:
     print(f"incident-tui: warning: {message}", file=sys.stderr)
-
-
-def _stored_event(d: dict) -> Event:
-    if not (str is type(d["id"]) is type(d["incident"]) is type(d["at"]) is type(d["author"])):
-        raise ValueError("event fields id, incident, at and author must be strings")
-    kind, data = d["kind"], d["data"]
-    for name, typ in KIND_FIELDS[kind].items():  # KeyError: an unknown kind or a missing field
-        if type(data[name]) is not typ:
-            raise ValueError(f"{kind} event needs data.{name} ({typ.__name__})")
-    return build_event(d["id"], d["incident"], d["at"], d["author"], kind, data, d["seq"])
 
 
 def _is_torn(tail: bytes) -> bool:
@@ -196,7 +185,7 @@ class JsonStore:
         due = len(events) + 1
         for i in range(start, len(lines)):
             try:
-                event = _stored_event(loads(lines[i]))
+                event = stored_event(loads(lines[i]))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
                 raise StoreCorrupt(f"{self.path}:{first + i + 1}: unreadable event: {reason}") from None

@@ -29,7 +29,7 @@ import httpx
 import orjson
 from httpx_sse import connect_sse
 
-from ..domain.events import Event, EventError
+from ..domain.events import Event, EventError, stored_event
 from .base import LinkState, StoreError
 from .logcache import LogCache
 from .outbox import Outbox, outbox_path
@@ -422,8 +422,10 @@ class RemoteStore:
                         self._ok()  # a ping (httpx-sse shows it as an empty message)
                         continue
                     try:
-                        event = Event.from_dict(orjson.loads(sse.data), require_seq=True)
-                    except (ValueError, EventError) as exc:
+                        # The server validated it on append: per streamed event, only the
+                        # checks the fold relies on (as when a store file is loaded).
+                        event = stored_event(orjson.loads(sse.data))
+                    except (ValueError, KeyError, TypeError, AttributeError) as exc:
                         raise _Transient(f"unreadable stream event: {exc}") from None
                     self._merge([event])
                     self._ok()
