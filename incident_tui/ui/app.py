@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.worker import get_current_worker
 
@@ -184,7 +184,10 @@ class WarRoomApp(App[int]):
         self.exit(0)
 
     def _tick(self) -> None:
-        screen = self.screen
+        try:
+            screen = self.screen
+        except ScreenStackError:  # the once-a-second timer can fire while the app shuts down
+            return
         if isinstance(screen, IncidentListScreen):
             if int(self.now().timestamp()) % 15 == 0:
                 screen.refresh_rows()  # ages move slowly; a rebuild every 15 s is plenty
