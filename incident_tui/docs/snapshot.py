@@ -18,6 +18,7 @@ from ..domain.checklists import Runbooks
 from ..domain.events import Event, format_at, parse_at
 from ..domain.fold import IncidentState, Registry
 from ..domain.model import ROLES, SEVERITY_MEANING, UPDATE_CADENCE_MIN
+from ..domain.serialize import hypothesis_json
 from . import clock
 from .markdown import code, inline, missing
 
@@ -142,19 +143,7 @@ def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime)
         "roles": roles,
         "summary": state.summary,
         "impact": state.impact,
-        "hypotheses": [
-            {
-                "ref": f"H{h.number}",
-                "text": h.text,
-                "status": h.status,
-                "note": h.note,
-                "author": h.author,
-                "at": _t(h.at),
-                "settled_by": h.settled_by or None,
-                "settled_at": _t(h.settled_at),
-            }
-            for h in state.hypotheses
-        ],
+        "hypotheses": [hypothesis_json(h) for h in state.hypotheses],
         "decisions": [_entry(e) for e in decisions],
         "decisions_total": n_decisions,
         "actions": [_entry(e) for e in actions],

@@ -10,7 +10,7 @@ from typing import Any
 
 from .checklists import Runbooks
 from .events import format_at
-from .fold import IncidentState
+from .fold import Hypothesis, IncidentState
 
 
 def _t(dt: datetime | None) -> str | None:
@@ -24,6 +24,20 @@ def age_text(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h{(s % 3600) // 60:02d}m"
     return f"{s // 86400}d{(s % 86400) // 3600}h"
+
+
+def hypothesis_json(h: Hypothesis) -> dict[str, Any]:
+    """One hypothesis as `show --json`, the API and the snapshot JSON give it."""
+    return {
+        "ref": f"H{h.number}",
+        "text": h.text,
+        "status": h.status,
+        "note": h.note,
+        "author": h.author,
+        "at": _t(h.at),
+        "settled_by": h.settled_by or None,
+        "settled_at": _t(h.settled_at),
+    }
 
 
 def incident_summary(state: IncidentState, now: datetime) -> dict[str, Any]:
@@ -71,19 +85,7 @@ def incident_state(state: IncidentState, runbooks: Runbooks, now: datetime) -> d
             "phase_entered": {p: _t(t) for p, t in state.phase_entered.items()},
             "roles": {r: list(h) for r, h in state.roles.items() if h},
             "checklist": checklist_view(state, runbooks),
-            "hypotheses": [
-                {
-                    "ref": f"H{h.number}",
-                    "text": h.text,
-                    "status": h.status,
-                    "note": h.note,
-                    "author": h.author,
-                    "at": _t(h.at),
-                    "settled_by": h.settled_by or None,
-                    "settled_at": _t(h.settled_at),
-                }
-                for h in state.hypotheses
-            ],
+            "hypotheses": [hypothesis_json(h) for h in state.hypotheses],
             "followups": [
                 {
                     "ref": f"F{f.number}",
