@@ -18,6 +18,7 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 SIZE = (120, 40)
@@ -65,12 +66,7 @@ def child_open(store: str, expected: int, spawned: float) -> dict[str, Any]:
             return found.first() if found else None
 
         async with app.run_test(size=SIZE) as pilot:
-            widget = await _until_covered(timeline, expected, spawned)
-            result["covered_s"] = time.time() - spawned
-            result["top_line"] = await _to_top(widget)
-            result["top_s"] = time.time() - spawned
-            result["rows"] = widget.virtual_size.height
-            result["rss_mb"] = _rss_mb()
+            await _record(result, timeline, expected, spawned)
             await pilot.pause()
 
     def headless_run(self: App[Any], *args: Any, **kwargs: Any) -> None:
@@ -81,6 +77,16 @@ def child_open(store: str, expected: int, spawned: float) -> dict[str, Any]:
 
     main(["--store", store, "--user", "bench"])
     return result
+
+
+async def _record(result: dict[str, Any], find: Callable[[], Any], expected: int, spawned: float) -> None:
+    """The same figures for the app and the baseline: covered, scrolled to the top, size, memory."""
+    widget = await _until_covered(find, expected, spawned)
+    result["covered_s"] = time.time() - spawned
+    result["top_line"] = await _to_top(widget)
+    result["top_s"] = time.time() - spawned
+    result["rows"] = widget.virtual_size.height
+    result["rss_mb"] = _rss_mb()
 
 
 def child_log(store: str, expected: int, spawned: float) -> dict[str, Any]:
@@ -105,12 +111,7 @@ def child_log(store: str, expected: int, spawned: float) -> dict[str, Any]:
     async def measure() -> None:
         app = LogApp()
         async with app.run_test(size=SIZE) as pilot:
-            widget = await _until_covered(lambda: app.query_one(Log), min(expected, len(lines)), spawned)
-            result["covered_s"] = time.time() - spawned
-            result["top_line"] = await _to_top(widget)
-            result["top_s"] = time.time() - spawned
-            result["rows"] = widget.virtual_size.height
-            result["rss_mb"] = _rss_mb()
+            await _record(result, lambda: app.query_one(Log), min(expected, len(lines)), spawned)
             await pilot.pause()
 
     asyncio.run(measure())
