@@ -27,12 +27,12 @@ from typing import Literal
 
 import httpx
 import orjson
-from httpx_sse import connect_sse
 
 from ..domain.events import Event, EventError, stored_event
 from .base import LinkState, StoreError
 from .logcache import LogCache
 from .outbox import Outbox, outbox_path
+from .sse import SSEParser
 
 API = "/api/v1"
 BATCH_EVENTS = 1000  # the server's per-request limit
@@ -186,7 +186,15 @@ class RemoteStore:
 
     def _merge(self, events: Sequence[Event]) -> None:
         """Add events that continue the cache; older ones are already held, later ones wait."""
+        if not events:
+            return
         with self._cond:
+            n = len(self._events)
+            if events[0].seq == n + 1 and all(e.seq == n + i for i, e in enumerate(events, 1)):
+                self._events.extend(events)  # a stream's chunk: the usual case, in one go
+                self._ids.update(e.id for e in events)
+                self._cond.notify_all()
+                return
             added = False
             for e in events:
                 n = len(self._events)
@@ -398,12 +406,11 @@ class RemoteStore:
 
     def _stream(self) -> None:
         have = len(self._events)
-        headers = {"Last-Event-ID": str(have)} if have else {}
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+        if have:
+            headers["Last-Event-ID"] = str(have)
         try:
-            with connect_sse(
-                self._stream_http, "GET", f"{API}/stream", params={"since": have}, headers=headers
-            ) as source:
-                resp = source.response
+            with self._stream_http.stream("GET", f"{API}/stream", params={"since": have}, headers=headers) as resp:
                 if resp.status_code >= 400:
                     if resp.status_code < 500:
                         resp.read()
@@ -415,20 +422,20 @@ class RemoteStore:
                 self._stream_resp = resp
                 self.connects += 1
                 self._ok()
-                for sse in source.iter_sse():
+                parser = SSEParser()
+                for chunk in resp.iter_bytes():
                     if self._closed.is_set():
                         return
-                    if not sse.data:
-                        self._ok()  # a ping (httpx-sse shows it as an empty message)
-                        continue
+                    frames = parser.feed(chunk)
                     try:
-                        # The server validated it on append: per streamed event, only the
+                        # The server validated them on append: per streamed event, only the
                         # checks the fold relies on (as when a store file is loaded).
-                        event = stored_event(orjson.loads(sse.data))
+                        events = [stored_event(orjson.loads(data)) for _, data in frames.events]
                     except (ValueError, KeyError, TypeError, AttributeError) as exc:
                         raise _Transient(f"unreadable stream event: {exc}") from None
-                    self._merge([event])
-                    self._ok()
+                    if events:
+                        self._merge(events)
+                    self._ok()  # an event or a ping: the link is alive
         finally:
             self._stream_resp = None
 
