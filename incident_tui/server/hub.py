@@ -16,6 +16,7 @@ import time
 import orjson
 
 from ..domain.fold import Registry
+from ..heap import LogFreezer, freeze_held
 from ..store.base import Store, StoreError
 
 log = logging.getLogger("incident_tui.server")
@@ -43,6 +44,7 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed = asyncio.Event()
         self.closing = False
+        self._freezer = LogFreezer()
 
     @property
     def seq(self) -> int:
@@ -53,6 +55,7 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         self._changed = asyncio.Event()
         self._pull()
+        freeze_held()  # the store as opened
         self._thread = threading.Thread(target=self._run, name="incident-tui-hub", daemon=True)
         self._thread.start()
 
@@ -81,6 +84,9 @@ class Hub:
         with self.lock:
             self._lines.extend(lines)
             self.registry.extend(new)
+        # The whole log stays in memory for the server's life: keep full collections (which
+        # stop every request) from walking it.
+        self._freezer.held(len(new))
         self._last_notify = time.monotonic()
         self._notify()
         return len(new)

@@ -1,0 +1,37 @@
+"""The log freezer: held events leave the collector's walk; garbage is never frozen."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+from incident_tui.heap import LogFreezer
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self  # a reference cycle: only the cyclic collector can free it
+
+
+def test_freezes_once_enough_events_are_held_and_not_before() -> None:
+    gc.unfreeze()
+    try:
+        f = LogFreezer(every=100)
+        assert not f.held(60)
+        assert gc.get_freeze_count() == 0
+        assert f.held(40)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_garbage_is_collected_before_the_freeze_not_kept_forever() -> None:
+    gc.unfreeze()
+    try:
+        n = Node()
+        gone = weakref.ref(n)
+        del n
+        LogFreezer(every=1).held(1)
+        assert gone() is None
+    finally:
+        gc.unfreeze()
