@@ -8,17 +8,18 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 
 from ...domain.fold import IncidentState
 from ...domain.serialize import age_text
 from ...domain.text import safe_text
+from ..widgets.incident_table import IncidentTable
 
 if TYPE_CHECKING:
     from ..app import WarRoomApp
 
 # Fixed widths for all but the title, which takes what is left, so that every column
-# shows at 80 columns (DataTable would otherwise size the title to its longest value).
+# shows at 80 columns.
 COLUMNS = {"INC": 6, "SEV": 4, "PHASE": 10, "TITLE": 0, "COMMANDER": 12, "AGE": 6}
 # Fallback colours when the theme defines none; the real ones come from $sev1.. via the app.
 SEV_STYLE = {"SEV1": "bold reverse", "SEV2": "bold", "SEV3": "", "SEV4": "dim", "SEV5": "dim"}
@@ -28,7 +29,7 @@ class IncidentListScreen(Screen[None]):
     DEFAULT_CSS = """
     IncidentListScreen { layout: vertical; }
     IncidentListScreen #list-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
-    IncidentListScreen DataTable { height: 1fr; }
+    IncidentListScreen IncidentTable { height: 1fr; }
     IncidentListScreen #list-hint { height: 1; padding: 0 1; color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -47,30 +48,13 @@ class IncidentListScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Incidents"), id="list-title")
-        table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
-        yield table
+        yield IncidentTable(COLUMNS)
         yield Static(Text("loading the store…"), id="list-hint")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self._columns(self.size.width)
-        self.query_one(DataTable).focus()
-
-    def on_resize(self) -> None:
-        self._columns(self.size.width)
-
-    def _columns(self, width: int) -> None:
-        table = self.query_one(DataTable)
-        fixed = sum(COLUMNS.values())
-        padding = 2 * table.cell_padding * len(COLUMNS) + 1  # + a vertical scrollbar
-        title = max(12, width - fixed - padding)
-        if getattr(self, "_title_width", None) == title:
-            return
-        self._title_width = title
-        table.clear(columns=True)
-        for name, w in COLUMNS.items():
-            table.add_column(Text(name), width=w or title, key=name)
         self.refresh_rows()
+        self.query_one(IncidentTable).focus()
 
     def on_screen_resume(self) -> None:
         self.refresh_rows()
@@ -84,27 +68,14 @@ class IncidentListScreen(Screen[None]):
 
     def refresh_rows(self) -> None:
         """Rebuild the table from the fold, keeping the cursor on the same incident."""
-        table = self.query_one(DataTable)
+        table = self.query_one(IncidentTable)
         hint = self.query_one("#list-hint", Static)
         title = self.query_one("#list-title", Static)
         if self.war.registry is None:
             return
-        keep = None
-        if table.row_count and table.cursor_row >= 0:
-            try:
-                keep = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-            except Exception:
-                keep = None
         now = self.war.now()
-        table.clear()
         states = self.rows()
-        for s in states:
-            table.add_row(*self.cells(s, now), key=s.id)
-        if keep is not None:
-            try:
-                table.move_cursor(row=table.get_row_index(keep), animate=False)
-            except Exception:
-                pass
+        table.set_rows([(s.id, self.cells(s, now)) for s in states])
         total = len(self.war.registry.order)
         which = "all" if self.show_all else "active"
         where = safe_text(self.war.store.location.rstrip("/").rsplit("/", 1)[-1], 60, oneline=True)
@@ -117,26 +88,22 @@ class IncidentListScreen(Screen[None]):
             hint.update(Text(f"no {'' if self.show_all else 'active '}incidents: n declares one{more}"))
 
     def cells(self, s: IncidentState, now) -> list[Text]:
-        # DataTable parses markup in str cells: every cell is a Text, user text via safe_text.
+        # Every cell is a Text (never markup); user text goes through safe_text.
         return [
             Text(s.ref, style="bold"),
             Text(s.severity, style=self.war.severity_style(s.severity)),
             Text(s.phase, style=self.war.phase_style(s.phase)),
-            Text(safe_text(s.title, 120, oneline=True), no_wrap=True, overflow="ellipsis"),
+            Text(safe_text(s.title, 120, oneline=True)),
             Text(safe_text(s.commander or "—", 24, oneline=True)),
             Text(age_text((now - s.declared_at).total_seconds()), justify="right"),
         ]
 
     def selected(self) -> str | None:
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return None
-        return table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        return self.query_one(IncidentTable).selected
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_incident_table_chosen(self, event: IncidentTable.Chosen) -> None:
         event.stop()
-        if event.row_key.value:
-            self.war.open_incident(event.row_key.value)
+        self.war.open_incident(event.key)
 
     def action_open(self) -> None:
         incident = self.selected()
