@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
@@ -145,7 +146,7 @@ class IncidentTable(ScrollView, can_focus=True):
             base = base + style("incident-table--stripe")
         return self._strip(self._cells[row], width, base)
 
-    def _strip(self, cells: list[Text], width: int, base) -> Strip:  # noqa: ANN001
+    def _strip(self, cells: list[Text], width: int, base: Style) -> Strip:
         line = Text(no_wrap=True, overflow="ellipsis")
         for i, (cell, w) in enumerate(zip(cells, self.widths(width), strict=False)):
             if i:
