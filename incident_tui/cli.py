@@ -15,7 +15,6 @@ from typing import NoReturn
 from . import __version__
 from .config import Config, ConfigError, load_config
 from .domain.checklists import RunbookError, Runbooks, load_runbooks
-from .domain.commands import CommandError, declare_event, to_events
 from .domain.events import Event, now_utc
 from .domain.fold import IncidentState, Registry
 from .domain.model import PHASES
@@ -156,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_declare(ctx: Context, a: argparse.Namespace) -> int:
+    from .domain.commands import CommandError, declare_event  # the app's start does not need the parser
+
     try:
         event = declare_event(" ".join(a.title), ctx.config.user, a.severity, a.summary)
     except CommandError as exc:
@@ -171,6 +172,8 @@ def cmd_declare(ctx: Context, a: argparse.Namespace) -> int:
 
 
 def cmd_log(ctx: Context, a: argparse.Namespace) -> int:
+    from .domain.commands import CommandError, to_events
+
     state = ctx.incident(a.incident)
     try:
         events = to_events(" ".join(a.text), state, ctx.config.user, ctx.runbooks)

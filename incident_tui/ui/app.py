@@ -22,7 +22,6 @@ from textual.binding import Binding, BindingType
 from textual.worker import get_current_worker
 
 from ..domain.checklists import Runbooks
-from ..domain.commands import CommandError, declare_event
 from ..domain.events import Event, now_utc
 from ..domain.fold import Registry
 from ..store.base import Store
@@ -102,6 +101,7 @@ class WarRoomApp(App[int]):
         self._open_order: list[str] = []
         self._open_when_seen: str | None = None
         self._last_sync_error = ""
+        self._listing = IncidentListScreen()
 
     # -- time --------------------------------------------------------------------
 
@@ -136,18 +136,21 @@ class WarRoomApp(App[int]):
 
     # -- lifecycle -----------------------------------------------------------------
 
-    def on_mount(self) -> None:
-        for warning in self._theme_warnings:
-            self.notify(warning, title="Theme skipped", severity="warning", markup=False)
-        self._install_hangup()
-        if self._open_store is None:
+    def get_default_screen(self) -> IncidentListScreen:
+        # The list is the bottom of the screen stack, composed with the app: pushed from
+        # on_mount instead, it came one frame (~35 ms) after an empty first frame.
+        if self._open_store is None and self.registry is None:
             # A local log is already parsed: fold it here (10k events: ~9 ms) so the first
             # frame shows the incidents, instead of a round trip through the sync thread.
             registry = Registry()
             registry.extend(self.store.read())
             self._adopt(registry)
-        self.install_screen(IncidentListScreen(), "incidents")
-        self.push_screen("incidents")
+        return self._listing
+
+    def on_mount(self) -> None:
+        for warning in self._theme_warnings:
+            self.notify(warning, title="Theme skipped", severity="warning", markup=False)
+        self._install_hangup()
         self.set_interval(1.0, self._tick)
         if self.registry is not None:
             self.call_later(self._after_load)
@@ -299,6 +302,8 @@ class WarRoomApp(App[int]):
         if not fields:
             return
         title, severity, summary = fields
+        from ..domain.commands import CommandError, declare_event  # the parser: not needed for the first paint
+
         try:
             event = declare_event(title, self.user, severity, summary)
         except CommandError as exc:
@@ -322,7 +327,14 @@ class WarRoomApp(App[int]):
     # -- navigation ------------------------------------------------------------------
 
     def _list_screen(self) -> IncidentListScreen:
-        return self.get_screen("incidents")  # type: ignore[return-value]
+        return self._listing
+
+    def _show(self, screen: str) -> None:
+        """The list is the bottom of the stack; an incident's dashboard goes above it."""
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
 
     def open_incident(self, incident: str) -> None:
         if self.registry is None or incident not in self.registry.incidents:
@@ -335,10 +347,11 @@ class WarRoomApp(App[int]):
             self._dashboards[incident] = dash
             self._open_order.append(incident)
             self.install_screen(dash, name)
-        self.switch_screen(name)
+        self._show(name)
 
     def action_incidents(self) -> None:
-        self.switch_screen("incidents")
+        while len(self.screen_stack) > 1:  # dashboards stay installed; forms and documents close
+            self.pop_screen()
 
     def action_cycle(self, step: int) -> None:
         if not self._open_order:

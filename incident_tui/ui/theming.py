@@ -108,7 +108,7 @@ def _check_color(path: Path, key: str, value: Any) -> str:
     return value
 
 
-def theme_from_dict(doc: dict[str, Any], path: Path) -> Theme:
+def theme_from_dict(doc: dict[str, Any], path: Path, check: bool = True) -> Theme:
     """Validate a parsed theme document; `path` only names it in errors."""
     unknown = sorted(set(doc) - _KNOWN_KEYS)
     if unknown:
@@ -141,6 +141,8 @@ def theme_from_dict(doc: dict[str, Any], path: Path) -> Theme:
         if key in THEME_VARIABLES:
             _check_color(path, f"variables.{key}", value)
     theme = Theme(name=name, dark=dark, variables=dict(variables), **colors, **numbers)
+    if not check:
+        return theme
     try:
         # Textual derives shades from these; a value it cannot use fails here, not mid-run.
         theme.to_color_system().generate()
@@ -149,7 +151,7 @@ def theme_from_dict(doc: dict[str, Any], path: Path) -> Theme:
     return theme
 
 
-def _parse(text_of: Callable[[], str], path: Path) -> Theme:
+def _parse(text_of: Callable[[], str], path: Path, check: bool = True) -> Theme:
     try:
         doc = tomllib.loads(text_of())
     except OSError as exc:
@@ -158,7 +160,7 @@ def _parse(text_of: Callable[[], str], path: Path) -> Theme:
         raise ThemeError(f"{path}: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ThemeError(f"{path}: not valid TOML: {exc}") from None
-    return theme_from_dict(doc, path)
+    return theme_from_dict(doc, path, check)
 
 
 def load_theme_file(path: Path | str) -> Theme:
@@ -172,7 +174,9 @@ def package_themes() -> list[Theme]:
     folder = resources.files("incident_tui") / "themes"
     # Read through the Traversable so this also works from a zipped install.
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
-    return [_parse(lambda f=f: f.read_text("utf-8"), Path(str(f))) for f in files]
+    # Textual's own check of each theme (deriving every shade) is ~1 ms a theme at every
+    # start; the shipped ones are checked by tests/themes instead, user files here.
+    return [_parse(lambda f=f: f.read_text("utf-8"), Path(str(f)), check=False) for f in files]
 
 
 def user_themes(config_dir: Path, warnings: list[str] | None = None) -> list[Theme]:
