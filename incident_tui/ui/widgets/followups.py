@@ -46,7 +46,9 @@ class FollowupsPane(Static):
         self._shown = state
         open_h = sum(1 for h in state.hypotheses if h.status == "open")
         open_f = sum(1 for f in state.followups if not f.done)
-        self.border_title = f"Open: {open_h} hypotheses, {open_f} follow-ups"
+        hyps = "hypothesis" if open_h == 1 else "hypotheses"
+        fups = "follow-up" if open_f == 1 else "follow-ups"
+        self.border_title = f"Open: {open_h} {hyps}, {open_f} {fups}"
         self.update(followups_text(state, self.content_region.width or 40))
 
     def on_resize(self) -> None:
