@@ -90,3 +90,34 @@ async def test_events_arriving_while_a_dashboard_composes_are_drawn_not_a_crash(
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.is_mounted)
         await pilot.pause()
         assert app.screen.query_one(Timeline).row_count == len(app.registry.incidents[incident].timeline)
+
+
+async def test_the_list_under_an_open_dashboard_waits_until_it_is_shown_again(make_app, store, store_path, runbooks):
+    # Textual counts the screen under the top one as "current"; the list sits under every
+    # dashboard, and rebuilding it for each arriving event cost the dashboard's keystrokes.
+    incident = demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        listing = app.screen_stack[0]
+        assert isinstance(listing, IncidentListScreen)
+        rebuilds = 0
+        original = listing.refresh_rows
+
+        def counted() -> None:
+            nonlocal rebuilds
+            rebuilds += 1
+            original()
+
+        listing.refresh_rows = counted  # type: ignore[method-assign]
+        other = JsonStore(store_path)
+        try:
+            log(other, runbooks, incident, "/sev 1", author="carol")
+            await wait_for(pilot, lambda: app.screen.state.severity == "SEV1", timeout=2)
+        finally:
+            other.close()
+        assert rebuilds == 0
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: app.screen is listing)
+        assert rebuilds == 1  # on being shown: the SEV1 is there
+        assert [s.severity for s in listing.rows()] == ["SEV1"]
