@@ -70,7 +70,7 @@ async def test_hostile_text_in_every_field_renders_literally_and_fires_nothing(m
 
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen))
-        await pilot.pause(0.05)
+        await pilot.pause()
         text = screen_text(app)
         assert_inert(text)
         assert "[@click=app.quit]x[/]" in text
@@ -81,13 +81,13 @@ async def test_hostile_text_in_every_field_renders_literally_and_fires_nothing(m
         await pilot.pause(0.3)
         assert_inert(screen_text(app))
         await pilot.press("escape")
-        await pilot.pause(0.05)
+        await pilot.pause()
 
         # A click on the text runs nothing: there is no action in what was typed.
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await pilot.click("Timeline", offset=(30, 2))
-        await pilot.pause(0.05)
+        await pilot.pause()
         assert app.is_running and app.return_code is None
 
 

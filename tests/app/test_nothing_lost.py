@@ -24,7 +24,7 @@ async def test_an_unsent_line_is_saved_on_quit_and_restored_on_the_next_start(ma
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         app.screen.query_one(CommandBar).value = "/decision fail over to eu-central"
-        await pilot.pause(0.05)
+        await pilot.pause()
         await pilot.press("ctrl+q")
     assert app.drafts is not None and app.drafts.load(incident) == "/decision fail over to eu-central"
     seq = store.latest_seq()

@@ -24,7 +24,7 @@ async def type_line(pilot, text: str, keys: bool = False) -> None:
     else:
         bar.value = text
         bar.cursor_position = len(text)
-        await pilot.pause(0.05)
+        await pilot.pause()
 
 
 async def submit(pilot, text: str, keys: bool = False) -> None:
@@ -33,7 +33,9 @@ async def submit(pilot, text: str, keys: bool = False) -> None:
     await pilot.press("enter")
     await wait_for(pilot, lambda: pilot.app.store.latest_seq() > before)
     await wait_for(pilot, lambda: pilot.app.registry.last_seq == pilot.app.store.latest_seq())
-    await pilot.pause(0.05)
+    # The store has it before the app hears back (LineAppended): then the bar clears and
+    # the line joins the history. Under load that comes a few frames later.
+    await wait_for(pilot, lambda: pilot.app.screen.query_one(CommandBar).value == "")
 
 
 def hint(app) -> str:

@@ -206,14 +206,15 @@ class DashboardScreen(Screen[None]):
         if others:
             parts.append(f"also open: {' '.join(others)} (F3/F4)")
         status.set_class(bool(below), "-waiting")
-        status.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"))
+        # One fixed row: no layout pass (a reflow of the whole screen for every arriving event).
+        status.update(Text(" · ".join(parts), no_wrap=True, overflow="ellipsis"), layout=False)
 
     # -- the command bar ----------------------------------------------------------
 
     def show_hint(self, text: str, kind: str = "") -> None:
         hint = self.query_one("#hint", Static)
         hint.set_classes(f"-{kind}" if kind else "")
-        hint.update(Text(safe_text(text, 400, oneline=True), no_wrap=True, overflow="ellipsis"))
+        hint.update(Text(safe_text(text, 400, oneline=True), no_wrap=True, overflow="ellipsis"), layout=False)
 
     @on(CommandBar.Hint)
     def _bar_hint(self, message: CommandBar.Hint) -> None:
