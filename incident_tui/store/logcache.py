@@ -1,27 +1,30 @@
 """The remote store's copy of the server's log on disk, so a run that cannot reach the
-server still shows what the last run saw (stale, and the link state says offline).
+server still shows what the last run saw (stale, and the link state says offline), and
+a run that can fetches only what is new.
 
-It is only a cache: written whole to a temporary name and renamed when a run ends
-holding more than it loaded, never fsynced, dropped when it does not parse or when the
-server's event at its last seq has another id (a different store behind the URL).
+It is only a cache: JSON lines appended as the log grows (never fsynced), read back up
+to the first line that does not continue the sequence (a torn write, or two processes
+of one user appending at once), and dropped when the server's event at its last seq
+has another id (a different store behind the URL).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
 
-from ..domain.events import Event, EventError
+from ..domain.events import Event, stored_event
 
 
 class LogCache:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.loaded = 0
+        self.loaded = 0  # events the file holds, as far as this process knows
 
     def load(self) -> list[Event]:
         try:
@@ -29,25 +32,49 @@ class LogCache:
         except OSError:
             return []
         out: list[Event] = []
-        for line in raw.splitlines():
-            try:
-                e = Event.from_dict(orjson.loads(line), require_seq=True)
-            except (orjson.JSONDecodeError, EventError):
-                return []
-            if e.seq != len(out) + 1:
-                return []
-            out.append(e)
+        good = 0  # bytes of the lines kept
+        # Events the server validated on append: only the checks the fold relies on, and no
+        # cyclic GC while 100k objects are made (1.09 s -> ~0.3 s for 100k, measured).
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            for line in raw.split(b"\n"):
+                if not line:
+                    break
+                try:
+                    e = stored_event(orjson.loads(line))
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    break
+                if e.seq != len(out) + 1:
+                    break
+                out.append(e)
+                good += len(line) + 1
+        finally:
+            if paused:
+                gc.enable()
+        if good < len(raw):
+            with contextlib.suppress(OSError):
+                os.truncate(self.path, good)  # what follows the good lines is never read again
         self.loaded = len(out)
         return out
 
     def save(self, events: Sequence[Event]) -> None:
+        """Bring the file up to `events` (the whole log held): appends what is new."""
         if len(events) == self.loaded:
             return
         with contextlib.suppress(OSError):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events))
-            os.replace(tmp, self.path)
+            if len(events) < self.loaded:  # the log was reset to something shorter: start over
+                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+                tmp.write_bytes(b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events))
+                os.replace(tmp, self.path)
+            else:
+                data = b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events[self.loaded :])
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                try:
+                    os.write(fd, data)
+                finally:
+                    os.close(fd)
             self.loaded = len(events)
 
     def drop(self) -> None:

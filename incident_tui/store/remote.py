@@ -41,6 +41,7 @@ STREAM_READ_TIMEOUT = 45.0  # three of the server's 15 s pings
 POLL_WAIT = 10.0  # a long poll's hold; also bounds how long close() waits for a poller
 OFFLINE_AFTER = 10.0  # seconds of failed attempts before "reconnecting" becomes "offline"
 BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
+CACHE_EVERY, CACHE_SECONDS = 1000, 10.0  # a live log reaches the disk copy after this many events, or seconds
 
 Transport = Literal["sse", "poll"]
 
@@ -130,6 +131,7 @@ class RemoteStore:
         self._sender_wake = threading.Event()
         self._stream_resp: httpx.Response | None = None
         self._recent: dict[str, Event] = {}  # acknowledged lately, by id, whichever thread sent it
+        self._cached_at = time.monotonic()
         self.connects = 0  # streams (or poll loops) opened: a reconnect counter for status and tests
 
         # Every run first sends what an earlier one left waiting (SPEC 6).
@@ -217,6 +219,16 @@ class RemoteStore:
                     break  # a gap: the next fetch fills it
             if added:
                 self._cond.notify_all()
+
+    def _keep_cache(self) -> None:
+        """Now and then, append what the live log gained to the disk copy (not only at
+        close), so a crash or a kill costs the next start a fetch of a little."""
+        if not self._verified:
+            return
+        waiting = len(self._events) - self._logcache.loaded
+        if waiting >= CACHE_EVERY or (waiting > 0 and time.monotonic() - self._cached_at >= CACHE_SECONDS):
+            self._logcache.save(self.read_cached())
+            self._cached_at = time.monotonic()
 
     def _reset_cache(self) -> None:
         with self._cond:
@@ -446,6 +458,7 @@ class RemoteStore:
                         raise _Transient(f"unreadable stream event: {exc}") from None
                     if events:
                         self._merge(events)
+                        self._keep_cache()
                     self._ok()  # an event or a ping: the link is alive
         finally:
             self._stream_resp = None
@@ -474,6 +487,7 @@ class RemoteStore:
                 self._reset_cache()
                 continue
             self._merge(events)
+            self._keep_cache()
 
     def _sender(self) -> None:
         """Retries the outbox: at once when woken, then with backoff while the server is away."""
