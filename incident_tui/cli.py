@@ -161,11 +161,17 @@ def cmd_declare(ctx: Context, a: argparse.Namespace) -> int:
         event = declare_event(" ".join(a.title), ctx.config.user, a.severity, a.summary)
     except CommandError as exc:
         raise UsageError(str(exc)) from None
-    ctx.append([event])
+    (stored,) = ctx.append([event])
+    if stored.seq is None:
+        # Queued offline: the number is the server's to give (someone else may declare
+        # first), and a guessed INC-N could send later lines to another incident.
+        print(f"incident-tui: refer to it by its id until it is sent: {event.incident}", file=sys.stderr)
+        print(json.dumps({"ref": None, "id": event.incident, "queued": True}) if a.json else event.incident)
+        return 0
     state = ctx.registry.incidents.get(event.incident)
-    ref = state.ref if state else "(queued)"
+    ref = state.ref if state else event.incident
     if a.json:
-        print(json.dumps({"ref": ref, "id": event.incident}))
+        print(json.dumps({"ref": ref, "id": event.incident, "queued": False}))
     else:
         print(ref)
     return 0

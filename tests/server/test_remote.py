@@ -136,12 +136,15 @@ def test_cli_write_to_an_absent_server_is_queued_and_sent_by_the_next_run(tmp_pa
     r = cli("--remote", url, "declare", "queued while away")
     assert r.returncode == 0, r.stderr
     assert "queued" in r.stderr
+    # No INC number is promised while queued: the server gives it. The id works everywhere.
+    incident = r.stdout.strip()
+    assert not incident.startswith("INC-") and incident in r.stderr
     store = JsonStore(tmp_path / "later.jsonl")
     thread_server(store, port=port)
     # Any later verb by the same user against the same server sends the outbox first.
     r = cli("--remote", url, "list", "--json")
     assert r.returncode == 0, r.stderr
-    assert [i["title"] for i in json.loads(r.stdout)] == ["queued while away"]
+    assert [(i["title"], i["id"]) for i in json.loads(r.stdout)] == [("queued while away", incident)]
     assert store.latest_seq() == 1
     assert cli("--remote", url, "list").returncode == 0
     assert store.latest_seq() == 1
