@@ -220,14 +220,27 @@ class RemoteStore:
             if added:
                 self._cond.notify_all()
 
-    def _keep_cache(self) -> None:
-        """Now and then, append what the live log gained to the disk copy (not only at
-        close), so a crash or a kill costs the next start a fetch of a little."""
+    def _keep_cache(self, streamed: Sequence[Event] = (), lines: Sequence[bytes] = ()) -> None:
+        """Append what the live log gained to the disk copy as it comes (not only at close),
+        so a crash or a kill costs the next start a fetch of a little."""
         if not self._verified:
             return
-        waiting = len(self._events) - self._logcache.loaded
+        cache = self._logcache
+        with self._cond:
+            held = len(self._events)
+        if (
+            streamed
+            and streamed[0].seq == cache.loaded + 1
+            and streamed[-1].seq == held
+            and len(streamed) == held - cache.loaded
+            and not any(b"\n" in line for line in lines)
+        ):
+            cache.append_lines(lines, held)  # exactly the events the file lacks, as sent
+            self._cached_at = time.monotonic()
+            return
+        waiting = held - cache.loaded
         if waiting >= CACHE_EVERY or (waiting > 0 and time.monotonic() - self._cached_at >= CACHE_SECONDS):
-            self._logcache.save(self.read_cached())
+            cache.save(self.read_cached())
             self._cached_at = time.monotonic()
 
     def _reset_cache(self) -> None:
@@ -458,7 +471,7 @@ class RemoteStore:
                         raise _Transient(f"unreadable stream event: {exc}") from None
                     if events:
                         self._merge(events)
-                        self._keep_cache()
+                        self._keep_cache(events, [data for _, data in frames.events])
                     self._ok()  # an event or a ping: the link is alive
         finally:
             self._stream_resp = None
