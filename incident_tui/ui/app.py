@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual import work
 from textual.app import App, ScreenStackError
 from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen
 from textual.worker import get_current_worker
 
 from ..domain.checklists import Runbooks
@@ -249,7 +250,12 @@ class WarRoomApp(App[int]):
             if dash is not None:
                 dash.state_changed()
         if self._open_when_seen in touched:
-            self.open_incident(self._open_when_seen)
+            state = self.registry.incidents[self._open_when_seen]
+            if isinstance(self.screen, ModalScreen):
+                # A form opened meanwhile: opening the incident would close it, and what is typed there.
+                self.notify(f"{state.ref} declared: F2 lists it", markup=False)
+            else:
+                self.open_incident(self._open_when_seen)
             self._open_when_seen = None
         for e in message.events:
             self._react(e)
@@ -333,7 +339,10 @@ class WarRoomApp(App[int]):
         return self._listing
 
     def _show(self, screen: str) -> None:
-        """The list is the bottom of the stack; an incident's dashboard goes above it."""
+        """The list is the bottom of the stack and one dashboard at most sits above it;
+        a document or form open over the dashboard closes when another incident opens."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
         if len(self.screen_stack) > 1:
             self.switch_screen(screen)
         else:

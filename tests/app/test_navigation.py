@@ -1,0 +1,35 @@
+"""The screen stack: the list at the bottom, one dashboard above it, whatever the keys."""
+
+from __future__ import annotations
+
+from incident_tui.ui.screens.dashboard import DashboardScreen
+from incident_tui.ui.screens.incidents import IncidentListScreen
+
+from .conftest import wait_for
+from .helpers import declare
+
+
+async def test_switching_incidents_over_an_open_document_never_stacks_a_dashboard_twice(make_app, store):
+    first = declare(store, "Login broken", "SEV1")
+    second = declare(store, "Search is slow", "SEV2")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen) and app.registry is not None)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == first)
+        app.open_incident(second)
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == second)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == first)
+        await pilot.press("f8")  # the handoff snapshot, a screen over the dashboard
+        await wait_for(pilot, lambda: not isinstance(app.screen, DashboardScreen))
+        await pilot.press("f4")
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == second)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == first)
+        stack = app.screen_stack
+        assert len(stack) == 2 and isinstance(stack[0], IncidentListScreen)
+        assert len({id(s) for s in stack}) == len(stack)
+        await pilot.press("f2")
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen))
+        assert len(app.screen_stack) == 1
