@@ -38,7 +38,9 @@ class LogCache:
         paused = gc.isenabled()
         gc.disable()
         try:
-            for line in raw.split(b"\n"):
+            lines = raw.split(b"\n")
+            lines.pop()  # after the last newline: empty, or a line whose write was cut short
+            for line in lines:
                 if not line:
                     break
                 try:

@@ -466,12 +466,12 @@ class RemoteStore:
                     try:
                         # The server validated them on append: per streamed event, only the
                         # checks the fold relies on (as when a store file is loaded).
-                        events = [stored_event(orjson.loads(data)) for _, data in frames.events]
+                        events = [stored_event(orjson.loads(data)) for _, data in frames.events if data]
                     except (ValueError, KeyError, TypeError, AttributeError) as exc:
                         raise _Transient(f"unreadable stream event: {exc}") from None
                     if events:
                         self._merge(events)
-                        self._keep_cache(events, [data for _, data in frames.events])
+                        self._keep_cache(events, [data for _, data in frames.events if data])
                     self._ok()  # an event or a ping: the link is alive
         finally:
             self._stream_resp = None

@@ -26,18 +26,27 @@ class Frames:
 class SSEParser:
     def __init__(self) -> None:
         self._buf = b""
+        self._started = False  # a UTF-8 BOM may open the stream, and only there
+        self._after_cr = False  # the last chunk ended in CR: an LF opening this one is its pair
         self.last_id: str | None = None
         self.retry_ms: int | None = None
 
     def feed(self, chunk: bytes) -> Frames:
-        buf = self._buf + chunk
-        if b"\r" in buf:
-            # A lone CR at the very end may be the first half of a CRLF: keep it for later.
-            tail = b"\r" if buf.endswith(b"\r") else b""
-            if tail:
-                buf = buf[:-1]
-            buf = buf.replace(b"\r\n", b"\n").replace(b"\r", b"\n") + tail
-        *blocks, self._buf = buf.split(b"\n\n")
+        if not self._started:
+            if len(self._buf + chunk) < 3 and b"\xef\xbb\xbf".startswith(self._buf + chunk):
+                self._buf += chunk  # too short yet to tell a BOM from data
+                return Frames()
+            chunk, self._buf, self._started = (self._buf + chunk).removeprefix(b"\xef\xbb\xbf"), b"", True
+        if self._after_cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]
+        if b"\r" in chunk:
+            # A CR ends a line at once (a CR-only server must not wait for its next chunk);
+            # an LF right after it, even in the next chunk, is the same line end.
+            self._after_cr = chunk.endswith(b"\r")
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        elif chunk:
+            self._after_cr = False
+        *blocks, self._buf = (self._buf + chunk).split(b"\n\n")
         out = Frames()
         for block in blocks:
             if block.startswith(b"id: "):

@@ -87,3 +87,14 @@ def test_a_killed_app_process_leaves_a_cache_of_what_it_had_streamed(server: Thr
         child.wait()
     held = LogCache(cache).load()
     assert [e.id for e in held] == [e.id for e in store.read()]
+
+
+def test_a_last_line_without_its_newline_is_cut_not_joined_to_the_next_append(tmp_path: Path) -> None:
+    events = stored(5)
+    path = tmp_path / "c.jsonl"
+    LogCache(path).save(events[:3])
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # the third line's newline never written
+    c = LogCache(path)
+    assert [e.seq for e in c.load()] == [1, 2]
+    c.save(events)
+    assert [e.seq for e in LogCache(path).load()] == [1, 2, 3, 4, 5]

@@ -70,3 +70,25 @@ def test_retry_and_last_id_are_remembered() -> None:
     p.feed(b"retry: 2500\nid: 41\ndata: a\n\ndata: b\n\n")
     assert p.retry_ms == 2500
     assert p.last_id == "41"
+
+
+def test_a_bom_opening_the_stream_is_dropped_even_split_across_chunks() -> None:
+    for cuts in ([], [1], [2], [1, 2], [3]):
+        raw = b"\xef\xbb\xbfid: 1\ndata: x\n\n"
+        p, out, prev = SSEParser(), [], 0
+        for cut in [*cuts, len(raw)]:
+            out += p.feed(raw[prev:cut]).events
+            prev = cut
+        assert out == [("1", b"x")], cuts
+
+
+def test_a_cr_only_stream_is_delivered_without_waiting_for_the_next_chunk() -> None:
+    p = SSEParser()
+    assert p.feed(b"id: 4\rdata: y\r\r").events == [("4", b"y")]
+    assert p.feed(b"\ndata: z\r\n\r\n").events == [("4", b"z")]  # a CRLF split: one line end, not two
+
+
+def test_empty_data_is_an_event_the_client_skips() -> None:
+    # `data:` alone is an event with empty data by the spec; the remote store skips such
+    # events instead of failing to parse them as JSON (and reconnecting).
+    assert SSEParser().feed(b"data:\n\n").events == [(None, b"")]
