@@ -41,8 +41,8 @@ class Outbox:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lockfd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._mutex = threading.RLock()
-        self._sig: tuple[int, int, int, int] | None = None
-        self._dirty = True  # this process changed the file: re-read whatever stat says
+        self._gen = -1  # the generation `_cache` was read or written at
+        self._dirty = True  # a change of ours whose result is not in `_cache`: re-read
         self._cache: list[Event] = []
 
     @contextlib.contextmanager
@@ -66,45 +66,44 @@ class Outbox:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+                gen = self._bump()
             if known is None:
                 self._dirty = True
             else:
                 have = {e.id for e in known}
-                self._settle([*known, *(e for e in events if e.id not in have)])
+                self._settle([*known, *(e for e in events if e.id not in have)], gen)
 
-    def _signature(self) -> tuple[int, int, int, int] | None:
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            return None
-        return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    def _generation(self) -> int:
+        """A counter in the lock file that every change, by any process, bumps under the lock.
+
+        While it has not moved, the file holds what `_cache` says. (A stat signature can
+        repeat: another process unlinks the file and writes a new one that reuses the
+        inode, with the same size, within one timestamp tick.)"""
+        return int.from_bytes(os.pread(self._lockfd, 8, 0).ljust(8, b"\0"), "little")
+
+    def _bump(self) -> int:
+        gen = self._generation() + 1
+        os.pwrite(self._lockfd, gen.to_bytes(8, "little"), 0)
+        return gen
 
     def _known(self) -> list[Event] | None:
-        """Under the lock: what waits, if the file is as this process last left it.
-
-        Every append re-reading the whole file (to learn what it had just written) was a
-        tenth of a busy client's CPU in bench_load; another process's change shows in
-        the signature (size, inode, times) and sends us back to the file."""
-        if self._dirty or self._signature() != self._sig:
+        """Under the lock: what waits, if no other process changed the file since we last
+        looked. Every append re-reading the whole file (to learn what it had just written)
+        was a tenth of a busy client's CPU in bench_load."""
+        if self._dirty or self._generation() != self._gen:
             return None
         return self._cache
 
-    def _settle(self, waiting: list[Event]) -> None:
+    def _settle(self, waiting: list[Event], gen: int) -> None:
         """Under the lock, after this process's own change: remember the result."""
-        self._cache, self._sig, self._dirty = waiting, self._signature(), False
+        self._cache, self._gen, self._dirty = waiting, gen, False
 
     def events(self) -> list[Event]:
-        """What waits, oldest first. Re-read only when the file changed (stat is cheap)."""
-        try:
-            st = os.stat(self.path)
-        except FileNotFoundError:
-            self._sig, self._cache = None, []
-            return []
-        sig = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-        if sig != self._sig or self._dirty:
+        """What waits, oldest first. Re-read only when the file changed (the counter is cheap)."""
+        if self._dirty or self._generation() != self._gen:
             with self._locked():
                 self._cache = self._read()
-                self._sig, self._dirty = sig, False
+                self._gen, self._dirty = self._generation(), False
         return list(self._cache)
 
     def _read(self) -> list[Event]:
@@ -139,29 +138,30 @@ class Outbox:
             known = self._known()
             self._dirty = True
             keep = [e for e in (self._read() if known is None else known) if e.id not in ids]
-            if not keep:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(self.path)
-                self._settle([])
-                return
-            if os.path.getsize(self.path) < COMPACT_AT:
-                # A tombstone, not fsynced: were it lost, those ids are sent again and the
-                # server answers their first seq. Only adds must be durable.
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-                try:
-                    os.write(fd, orjson.dumps({"acked": sorted(ids)}) + b"\n")
-                finally:
-                    os.close(fd)
-            else:
-                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                try:
-                    os.write(fd, b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in keep))
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
-                os.replace(tmp, self.path)
-            self._settle(keep)
+            try:
+                if not keep:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(self.path)
+                elif os.path.getsize(self.path) < COMPACT_AT:
+                    # A tombstone, not fsynced: were it lost, those ids are sent again and the
+                    # server answers their first seq. Only adds must be durable.
+                    fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+                    try:
+                        os.write(fd, orjson.dumps({"acked": sorted(ids)}) + b"\n")
+                    finally:
+                        os.close(fd)
+                else:
+                    tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                    try:
+                        os.write(fd, b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in keep))
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
+                    os.replace(tmp, self.path)
+            finally:
+                gen = self._bump()
+            self._settle(keep, gen)
 
     def set_aside(self, events: Sequence[Event], reason: str) -> Path:
         """Keep events the server refused for good beside the outbox, so nothing typed vanishes."""

@@ -51,3 +51,22 @@ def test_a_torn_last_line_is_not_an_event(tmp_path: Path) -> None:
     with open(box.path, "ab") as f:
         f.write(b'{"id": "half')
     assert [x.id for x in box.events()] == [e.id]
+
+
+def test_another_processs_changes_are_never_hidden_by_what_this_one_remembers(tmp_path: Path) -> None:
+    # Two handles on one file behave as two processes (separate flocks). The app's handle
+    # remembers what it wrote; a CLI run acks that and queues another event meanwhile.
+    path = tmp_path / "o.jsonl"
+    app, cli = Outbox(path), Outbox(path)
+    d = declare_event("outbox", "alice")
+    x = new_event(d.incident, "note", "alice", {"text": "x"})
+    y = new_event(d.incident, "note", "alice", {"text": "y"})  # the same size of line as x
+    app.add([x])
+    assert [e.id for e in app.events()] == [x.id]
+    cli.remove({x.id})  # the file is unlinked: nothing waits
+    cli.add([y])  # a new file
+    app.remove({x.id})  # from memory this would be "nothing left": unlink, and y is gone
+    assert [e.id for e in app.events()] == [y.id]
+    assert [e.id for e in Outbox(path).events()] == [y.id]
+    app.close()
+    cli.close()
