@@ -12,6 +12,7 @@ collected when it later becomes garbage (one in-flight request's worth, per free
 from __future__ import annotations
 
 import gc
+import time
 
 
 def freeze_held() -> None:
@@ -22,17 +23,36 @@ def freeze_held() -> None:
 
 class LogFreezer:
     """Freezes again once `every` more events are held, so a full collection only ever
-    walks the objects made since the last freeze (bounded, not growing with the log)."""
+    walks the objects made since the last freeze (bounded, not growing with the log).
 
-    def __init__(self, every: int = 10_000) -> None:
+    A freeze also pins whatever else was alive then (a server's open connections): a
+    cycle among those that later dies is never collected. `idle()`, called while nothing
+    happens, undoes that once things have been quiet for `quiet_after` seconds: one full
+    collection at a moment nobody waits on it (~130 ms per 100k events held)."""
+
+    def __init__(self, every: int = 10_000, quiet_after: float = 5.0) -> None:
         self.every = every
+        self.quiet_after = quiet_after
         self._since = 0
+        self._pinned = False  # frozen since the last full collection
+        self._last = time.monotonic()
 
     def held(self, count: int) -> bool:
         """Call after `count` more events are held for good; True when it froze."""
+        self._last = time.monotonic()
         self._since += count
         if self._since < self.every:
             return False
         self._since = 0
         freeze_held()
+        self._pinned = True
+        return True
+
+    def idle(self) -> bool:
+        """Call when nothing is happening; True when it ran the full collection."""
+        if not self._pinned or time.monotonic() - self._last < self.quiet_after:
+            return False
+        gc.unfreeze()
+        freeze_held()
+        self._pinned = False
         return True

@@ -62,7 +62,9 @@ class Hub:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                if self.store.wait(self.seq, self._poll):
+                if not self.store.wait(self.seq, self._poll):
+                    self._freezer.idle()
+                else:
                     early = self._last_notify + self._interval - time.monotonic()
                     if early > 0:
                         self._stop.wait(early)

@@ -35,3 +35,30 @@ def test_garbage_is_collected_before_the_freeze_not_kept_forever() -> None:
         assert gone() is None
     finally:
         gc.unfreeze()
+
+
+def test_a_cycle_pinned_by_a_freeze_is_freed_once_things_are_quiet() -> None:
+    gc.unfreeze()
+    try:
+        f = LogFreezer(every=1, quiet_after=0.0)
+        n = Node()  # alive at the freeze, like a server's open connection
+        gone = weakref.ref(n)
+        assert f.held(1)
+        del n  # the connection closes: only the cyclic collector could free it now
+        gc.collect()
+        assert gone() is not None  # frozen: out of every collection's reach
+        assert f.idle()
+        assert gone() is None
+        assert not f.idle()  # nothing frozen since: nothing to do
+    finally:
+        gc.unfreeze()
+
+
+def test_idle_waits_until_the_log_has_been_quiet() -> None:
+    gc.unfreeze()
+    try:
+        f = LogFreezer(every=1, quiet_after=60.0)
+        assert f.held(1)
+        assert not f.idle()  # events came just now
+    finally:
+        gc.unfreeze()
