@@ -11,8 +11,25 @@ collected when it later becomes garbage (one in-flight request's worth, per free
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def gc_paused(when: bool = True) -> Iterator[None]:
+    """No cyclic collection while a log's events are built: they all live on, and
+    allocating 100k of them otherwise runs the collector hundreds of times over them
+    (a third of opening a 100k-event store, measured)."""
+    paused = when and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def freeze_held() -> None:

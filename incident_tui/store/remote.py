@@ -462,16 +462,16 @@ class RemoteStore:
                 for chunk in resp.iter_bytes():
                     if self._closed.is_set():
                         return
-                    frames = parser.feed(chunk)
+                    lines = [data for _, data in parser.feed(chunk).events if data]
                     try:
                         # The server validated them on append: per streamed event, only the
                         # checks the fold relies on (as when a store file is loaded).
-                        events = [stored_event(orjson.loads(data)) for _, data in frames.events if data]
+                        events = [stored_event(orjson.loads(line)) for line in lines]
                     except (ValueError, KeyError, TypeError, AttributeError) as exc:
                         raise _Transient(f"unreadable stream event: {exc}") from None
                     if events:
                         self._merge(events)
-                        self._keep_cache(events, [data for _, data in frames.events if data])
+                        self._keep_cache(events, lines)
                     self._ok()  # an event or a ping: the link is alive
         finally:
             self._stream_resp = None

@@ -21,6 +21,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .strips import text_strip
+
 GAP = 2  # blank cells between columns
 
 
@@ -160,6 +162,4 @@ class IncidentTable(ScrollView, can_focus=True):
             else:
                 line.append_text(cell)
                 line.append(" " * gap)
-        line.truncate(width, overflow="ellipsis")
-        segments = list(line.render(self.app.console))
-        return Strip(segments).adjust_cell_length(width, base).apply_style(base)
+        return text_strip(line, width, base, self.app.console)

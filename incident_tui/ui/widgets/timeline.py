@@ -26,6 +26,7 @@ from textual.strip import Strip
 from ...domain.events import Event
 from ...domain.text import safe_text
 from ..describe import body, marker, tags
+from .strips import text_strip
 
 AUTHOR_WIDTH = 10
 MARKER_WIDTH = 5
@@ -243,9 +244,7 @@ class Timeline(ScrollView, can_focus=True):
         return strip
 
     def _strip(self, text: Text, width: int) -> Strip:
-        text.truncate(width, overflow="ellipsis")
-        segments = list(text.render(self.app.console))
-        return Strip(segments).adjust_cell_length(width, self.rich_style).apply_style(self.rich_style)
+        return text_strip(text, width, self.rich_style, self.app.console)
 
     def _line(self, e: Event, pending: bool) -> Text:
         style = self.get_component_rich_style
