@@ -144,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--token-file", metavar="FILE")
 
+    p = verb("deliveries", "notifications that failed or wait to be retried (serve's delivery outbox)")
+    p.add_argument("--all", action="store_true", help="also the ones queued and not yet tried")
+    p.add_argument("--json", action="store_true")
+
     p = verb("demo", "write a realistic demo incident into the store")
     p.add_argument(
         "--until", choices=PHASES, default=None, help="stop once this phase is entered (to rehearse the rest live)"
@@ -334,6 +338,15 @@ def cmd_serve(ctx: Context, a: argparse.Namespace) -> int:
     return serve(ctx.config, a.host, a.port, a.token_file)
 
 
+def cmd_deliveries(ctx: Context, a: argparse.Namespace) -> int:
+    from .server.delivery.report import deliveries_report
+
+    code, text = deliveries_report(ctx.config, everything=a.all, as_json=a.json)
+    if text:
+        print(text)
+    return code
+
+
 def cmd_demo(ctx: Context, a: argparse.Namespace) -> int:
     from .demo import write_demo
 
@@ -360,6 +373,7 @@ VERBS: dict[str | None, Callable[[Context, argparse.Namespace], int]] = {
     "postmortem": cmd_postmortem,
     "serve": cmd_serve,
     "demo": cmd_demo,
+    "deliveries": cmd_deliveries,
 }
 
 

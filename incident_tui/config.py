@@ -5,7 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,8 @@ from platformdirs import user_config_path, user_data_path
 
 APP = "incident-tui"
 CONFIG_KEYS = ("store", "remote", "token", "user", "theme", "runbooks")
+# Tables read by `serve` (SPEC 11), checked by server/integrations.py.
+TABLE_KEYS = ("notify", "delivery", "alerts")
 
 
 class ConfigError(ValueError):
@@ -47,6 +49,7 @@ class Config:
     theme: str | None
     runbooks: Path | None
     config_path: Path
+    tables: dict[str, Any] = field(default_factory=dict)  # the TABLE_KEYS present in the file
 
     @property
     def data_dir(self) -> Path:
@@ -60,10 +63,13 @@ def _read_file(path: Path) -> dict[str, Any]:
         doc = tomllib.loads(path.read_text("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    unknown = set(doc) - set(CONFIG_KEYS)
+    unknown = set(doc) - set(CONFIG_KEYS) - set(TABLE_KEYS)
     if unknown:
-        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {', '.join(CONFIG_KEYS)}")
+        known = ", ".join(CONFIG_KEYS + TABLE_KEYS)
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}; known: {known}")
     for k, v in doc.items():
+        if k in TABLE_KEYS:
+            continue
         if not isinstance(v, str):
             raise ConfigError(f"{path}: {k} must be a string")
     return doc
@@ -87,4 +93,5 @@ def load_config(**flags: str | None) -> Config:
         theme=pick("theme"),
         runbooks=Path(runbooks).expanduser() if runbooks else None,
         config_path=path,
+        tables={k: file[k] for k in TABLE_KEYS if k in file},
     )

@@ -91,6 +91,13 @@ class IncidentState:
     timeline: list[Event] = field(default_factory=list)
     people: dict[str, None] = field(default_factory=dict)
     last_seq: int = 0
+    alert_groups: set[str] = field(default_factory=set)  # alert groups (groupKey) this incident holds
+    alert_status: dict[str, str] = field(default_factory=dict)  # fingerprint -> firing | resolved
+
+    def alert_counts(self) -> tuple[int, int]:
+        """(firing, resolved): the alerts on this incident by their latest status."""
+        firing = sum(1 for v in self.alert_status.values() if v == "firing")
+        return firing, len(self.alert_status) - firing
 
     @property
     def ref(self) -> str:
@@ -283,6 +290,12 @@ def _snapshot(state: IncidentState, e: Event, at: datetime) -> None:
     state.snapshots.append(e)
 
 
+def _alert(state: IncidentState, e: Event, at: datetime) -> None:
+    # Recorded, never acted on: a resolved alert does not resolve the incident (SPEC 11).
+    state.alert_groups.add(e.data["group"])
+    state.alert_status[e.data["fingerprint"]] = e.data["status"]
+
+
 _HANDLERS = {
     "title.set": _set_field("title"),
     "summary.set": _set_field("summary"),
@@ -303,6 +316,7 @@ _HANDLERS = {
     "detected": _detected,
     "update": _update,
     "snapshot": _snapshot,
+    "alert": _alert,
 }
 
 

@@ -58,6 +58,7 @@ STATE_KINDS: tuple[str, ...] = (
     "role.released",
     "checklist.set",
     "snapshot",
+    "alert",
 )
 KINDS = frozenset(TEXT_KINDS + STATE_KINDS)
 
@@ -78,6 +79,7 @@ KIND_FIELDS: dict[str, dict[str, type]] = {
     "role.released": {"role": str},
     "checklist.set": {"phase": str, "item": str, "done": bool},
     "snapshot": {"at_seq": int},
+    "alert": {"status": str, "fingerprint": str, "labels": dict, "summary": str, "url": str, "group": str},
 }
 
 

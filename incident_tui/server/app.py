@@ -25,6 +25,7 @@ from ..store.base import Store, StoreError
 from .auth import Tokens
 from .committer import Committer
 from .hub import Hub
+from .integrations import Integrations
 from .limits import MAX_BODY, MAX_EVENTS, MAX_WAIT, ApiError, float_param, int_param, parse_batch
 
 log = logging.getLogger("incident_tui.server")
@@ -80,6 +81,7 @@ async def read_body(request: Request) -> bytes:
 
 class Api:
     def __init__(self, hub: Hub, runbooks: Runbooks, ping_interval: float) -> None:
+        self.streams = 0  # open SSE streams, for /metrics
         self.hub = hub
         self.store = hub.store
         self.committer = Committer(hub.store)
@@ -126,9 +128,17 @@ class Api:
         )
 
     async def _frames(self, cursor: int) -> AsyncIterator[bytes]:
-        hub = self.hub
         # A reconnecting client should retry soon; it backs off on its own when refused.
         yield b"retry: 1000\n: incident-tui stream after seq %d\n\n" % cursor
+        self.streams += 1
+        try:
+            async for frame in self._follow(cursor):
+                yield frame
+        finally:
+            self.streams -= 1
+
+    async def _follow(self, cursor: int) -> AsyncIterator[bytes]:
+        hub = self.hub
         while not hub.closing:
             lines = hub.lines(cursor, MAX_EVENTS)
             if lines:
@@ -211,18 +221,28 @@ def create_app(
     *,
     runbooks: Runbooks | str | Path | None = None,
     ping_interval: float = PING_INTERVAL,
+    integrations: Integrations | None = None,
+    store_path: str | None = None,
 ) -> Starlette:
-    """The API over `store`. The app's lifespan starts and stops the hub; `app.state.hub` is it."""
+    """The API over `store`. The app's lifespan starts and stops the hub; `app.state.hub` is it.
+
+    `integrations` (SPEC 11) adds alert intake and /metrics; with `[[notify]]` destinations
+    and a `store_path` (the delivery outbox lives beside the store) it delivers too."""
+    from .wiring import Integration
+
     books = runbooks if isinstance(runbooks, dict) else load_runbooks(runbooks)
     hub = Hub(store)
     api = Api(hub, books, ping_interval)
+    extra = Integration(hub, api.committer, integrations or Integrations(), store_path, lambda: api.streams)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         hub.start()
+        await extra.start()
         try:
             yield
         finally:
+            await extra.stop()
             hub.close()
             await run_in_threadpool(hub.join)
 
@@ -236,6 +256,7 @@ def create_app(
         Route(f"{p}/incidents/{{ref}}", api.incident),
         Route(f"{p}/incidents/{{ref}}/snapshot", api.snapshot),
         Route(f"{p}/incidents/{{ref}}/postmortem", api.postmortem),
+        *extra.routes(p),
     ]
     app = Starlette(
         routes=routes,
@@ -244,4 +265,5 @@ def create_app(
     )
     app.add_middleware(AuthMiddleware, tokens=tokens or Tokens.none())
     app.state.hub = hub
+    app.state.integration = extra
     return app

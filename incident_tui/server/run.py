@@ -9,11 +9,12 @@ from types import FrameType
 
 import uvicorn
 
-from ..config import Config
+from ..config import Config, ConfigError
 from ..domain.checklists import RunbookError, load_runbooks
 from ..store.base import StoreError
 from .app import create_app
 from .auth import TokenFileError, Tokens
+from .integrations import parse_integrations
 
 
 def _say(message: str) -> None:
@@ -72,7 +73,8 @@ def serve(config: Config, host: str, port: int, token_file: str | None) -> int:
         return 2
     try:
         runbooks = load_runbooks(config.runbooks)
-    except RunbookError as exc:
+        integrations = parse_integrations(config.tables)
+    except (RunbookError, ConfigError) as exc:
         _say(str(exc))
         return 2
     from ..store.jsonfile import JsonStore
@@ -88,7 +90,7 @@ def serve(config: Config, host: str, port: int, token_file: str | None) -> int:
         except OSError as exc:
             _say(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
             return 1
-        app = create_app(store, tokens, runbooks=runbooks)
+        app = create_app(store, tokens, runbooks=runbooks, integrations=integrations, store_path=str(config.store))
         hub = app.state.hub
         real_port = sock.getsockname()[1]
         auth = (
@@ -100,6 +102,11 @@ def serve(config: Config, host: str, port: int, token_file: str | None) -> int:
         )
         shown = f"[{host}]" if ":" in host else host
         _say(f"serving {store.location} on http://{shown}:{real_port}/api/v1 ({auth}); ctrl+c stops")
+        if integrations.destinations or integrations.rules:
+            _say(
+                f"notifying {len(integrations.destinations)} destination(s); "
+                f"{len(integrations.rules)} alert rule(s) for /api/v1/alerts/alertmanager and /api/v1/alerts/events-v2"
+            )
         sys.stderr.flush()
 
         class _Server(uvicorn.Server):

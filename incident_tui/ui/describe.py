@@ -32,6 +32,7 @@ MARKERS: dict[str, str] = {
     "role.released": "ROLE",
     "checklist.set": "CHK",
     "snapshot": "SNAP",
+    "alert": "ALERT",
 }
 # Kinds a filter word such as `kind:decision` or `dec` can name.
 FILTER_KINDS = sorted({k.split(".")[0] for k in MARKERS})
@@ -81,6 +82,11 @@ def body(event: Event) -> str:
         if to:
             return f"handoff snapshot at seq {d.get('at_seq')}: {frm or 'nobody'} → {to}"
         return f"snapshot at seq {d.get('at_seq')}"
+    if k == "alert":
+        name = d.get("labels", {}).get("alertname", "") if isinstance(d.get("labels"), dict) else ""
+        head = f"{d.get('status', '')} {name}".strip()
+        link = f" {d['url']}" if d.get("url") else ""
+        return f"{head}: {d.get('summary', '')}{link}"
     return event.text
 
 
