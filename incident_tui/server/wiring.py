@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ..store.deliveries import status_file
 from .alerts import AlertRoutes, Intake
 from .committer import Committer
 from .delivery.outbox import Outbox, OutboxBusy, journal_path
@@ -31,7 +32,7 @@ log = logging.getLogger("incident_tui.server")
 
 def status_path(store_location: str) -> Path:
     """Where the app of a local store reads delivery health (a header line when failing)."""
-    return Path(f"{store_location}.deliveries.status.json")
+    return Path(status_file(store_location))
 
 
 def write_status(path: Path, doc: dict[str, Any]) -> None:

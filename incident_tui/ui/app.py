@@ -11,6 +11,7 @@ import asyncio
 import gc
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -29,7 +30,7 @@ from ..store.base import Store
 from . import documents
 from .colors import variable_style, with_fallbacks
 from .drafts import DraftBox
-from .messages import EventsArrived, LineAppended, LineRefused, LinkChanged, StoreLoaded, SyncFailed
+from .messages import DeliveriesChanged, EventsArrived, LineAppended, LineRefused, LinkChanged, StoreLoaded, SyncFailed
 from .palette import WarRoomCommands
 from .screens.incidents import IncidentListScreen
 from .sync import follow_store
@@ -44,6 +45,9 @@ if TYPE_CHECKING:
 
 # Grouped so the footer fits 80 columns: "f3f4 Inc".
 SWITCH = Binding.Group("Inc", compact=True)
+
+
+DELIVERY_POLL = 3.0  # seconds between looks at serve's delivery health
 
 
 class WarRoomApp(App[int]):
@@ -97,12 +101,14 @@ class WarRoomApp(App[int]):
         self.registry: Registry | None = None
         self.link: str = "local"
         self.pending: list[Event] = []
+        self.notify_trouble = ""  # serve failing to deliver notifications (SPEC 11), for the header
         self.history: list[str] = []  # command-bar lines, shared by every open incident
         self._dashboards: dict[str, DashboardScreen] = {}
         self._open_order: list[str] = []
         self._open_when_seen: str | None = None
         self._last_sync_error = ""
         self._listing = IncidentListScreen()
+        self._delivery_stop = threading.Event()
 
     # -- time --------------------------------------------------------------------
 
@@ -156,6 +162,29 @@ class WarRoomApp(App[int]):
         if self.registry is not None:
             self.call_later(self._after_load)
         self._sync()
+        self._watch_deliveries()
+
+    @work(thread=True, exclusive=True, group="deliveries", exit_on_error=False)
+    def _watch_deliveries(self) -> None:
+        """Every few seconds: is serve failing to deliver? (a status file or GET /deliveries)."""
+        from ..store.deliveries import DeliveryWatch
+
+        worker = get_current_worker()
+        watch: DeliveryWatch | None = None
+        last = ""
+        while not worker.is_cancelled:
+            if not isinstance(self.store, _NotOpenYet):
+                watch = watch or DeliveryWatch(self.store)
+                line = watch.check()
+                if line != last:
+                    last = line
+                    self.post_message(DeliveriesChanged(line))
+            self._delivery_stop.wait(DELIVERY_POLL)
+
+    def on_deliveries_changed(self, message: DeliveriesChanged) -> None:
+        self.notify_trouble = message.line
+        for dash in self._dashboards.values():
+            dash.state_changed()
 
     def _install_hangup(self) -> None:
         # Over SSH a dropped link sends SIGHUP, which would kill us before anything is saved.
@@ -171,6 +200,7 @@ class WarRoomApp(App[int]):
         self.exit(0)
 
     def on_unmount(self) -> None:
+        self._delivery_stop.set()
         self.save_drafts()
         try:
             loop = asyncio.get_running_loop()

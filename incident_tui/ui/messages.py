@@ -55,3 +55,10 @@ class LineRefused(Message):
     incident: str
     line: str
     reason: str
+
+
+@dataclass
+class DeliveriesChanged(Message):
+    """`serve` started or stopped failing to deliver notifications: one line, or ""."""
+
+    line: str

@@ -70,7 +70,9 @@ class Serve:
         args += ["--port", str(self.port), "--token-file", str(self.tokens)]
         self.proc = subprocess.Popen(args, env=env, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline() if self.proc.stderr else ""
-        assert "serving" in line, f"server did not start: {line!r} {self.proc.stderr.read() if self.proc.stderr else ''}"
+        assert "serving" in line, (
+            f"server did not start: {line!r} {self.proc.stderr.read() if self.proc.stderr else ''}"
+        )
         threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
 
         def healthy() -> bool:

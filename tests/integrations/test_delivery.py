@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 import pytest
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from incident_tui.domain.events import new_event, uuid7
 from incident_tui.server.delivery.outbox import journal_path, read_journal
@@ -78,7 +79,7 @@ def test_webhook_is_signed_per_standard_webhooks(serve, receiver: Receiver) -> N
     assert hits[1].json()["data"]["event"]["kind"] == "severity.set"
     # A forged body fails the independent verifier.
     forged = hits[0].body.replace(b"Checkout", b"Checkoux")
-    with pytest.raises(Exception):
+    with pytest.raises(WebhookVerificationError):
         wh.verify(forged, {k: v for k, v in hits[0].headers.items() if k.startswith("webhook-")})
 
 

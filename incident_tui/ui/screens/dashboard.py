@@ -33,8 +33,18 @@ DRAFT_SAVE_DELAY = 0.3
 DOCS = Binding.Group("Docs", compact=True)
 
 
-def _header_key(state: IncidentState, link: str, pending: int) -> tuple:
-    return (state.severity, state.phase, state.title, state.last_update_at, state.resolved_at, link, pending)
+def _header_key(state: IncidentState, link: str, pending: int, trouble: str) -> tuple:
+    return (
+        state.severity,
+        state.phase,
+        state.title,
+        state.last_update_at,
+        state.resolved_at,
+        link,
+        pending,
+        state.alert_counts(),
+        trouble,
+    )
 
 
 def _panes_key(state: IncidentState) -> tuple:
@@ -167,8 +177,9 @@ class DashboardScreen(Screen[None]):
     def _draw(self) -> None:
         state = self.state
         link, pending = self.war.link, len(self.war.pending)
-        if self._changed_since("header", _header_key(state, link, pending)):
-            self.query_one(IncidentHeader).show(state, self.war.now(), link, pending)
+        trouble = self.war.notify_trouble
+        if self._changed_since("header", _header_key(state, link, pending, trouble)):
+            self.query_one(IncidentHeader).show(state, self.war.now(), link, pending, trouble)
         if self._changed_since("panes", _panes_key(state)):
             self.query_one(SummaryStrip).show(state, self.war.runbooks)
             self.query_one(RolesPane).show(state)

@@ -31,6 +31,12 @@ def countdown_text(due: datetime, now: datetime) -> tuple[str, bool]:
     return (f"update OVERDUE {body}" if overdue else f"update in {body}"), overdue
 
 
+def alerts_text(firing: int, resolved: int) -> str:
+    """`alerts 2▲ 1✓`: firing and resolved alerts on the incident, by their latest status
+    (short: the header shares 80 columns with the title and the clocks)."""
+    return f"alerts {firing}▲ {resolved}✓"
+
+
 def link_text(link: str, pending: int) -> str:
     mark = LINK_MARKS.get(link, "?")
     if link in ("reconnecting", "offline") or pending:
@@ -66,6 +72,11 @@ class IncidentHeader(Horizontal):
     IncidentHeader #hdr-update.-overdue { background: $overdue; color: auto 90%; text-style: bold; padding: 0 1; }
     IncidentHeader #hdr-update.-none { display: none; }
     IncidentHeader #hdr-link.-trouble { color: $warning; text-style: bold; }
+    IncidentHeader #hdr-alerts.-none, IncidentHeader #hdr-notify.-none { display: none; }
+    IncidentHeader #hdr-alerts.-firing { color: $error; text-style: bold; }
+    IncidentHeader #hdr-notify {
+        color: $warning; text-style: bold; max-width: 40; text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     def compose(self) -> ComposeResult:
@@ -75,9 +86,11 @@ class IncidentHeader(Horizontal):
         yield Label(id="hdr-title")
         yield Label(id="hdr-clock")
         yield Label(id="hdr-update")
+        yield Label(id="hdr-alerts", classes="-none")
+        yield Label(id="hdr-notify", classes="-none")
         yield Label(id="hdr-link")
 
-    def show(self, state: IncidentState, now: datetime, link: str, pending: int) -> None:
+    def show(self, state: IncidentState, now: datetime, link: str, pending: int, trouble: str = "") -> None:
         sev = self.query_one("#hdr-sev", Label)
         sev.set_classes(f"-{state.severity.lower()}")
         sev.update(Text(state.severity))
@@ -86,6 +99,13 @@ class IncidentHeader(Horizontal):
         phase.set_classes(f"-{state.phase}")
         phase.update(Text(state.phase))
         self.query_one("#hdr-title", Label).update(Text(safe_text(state.title, 200, oneline=True)))
+        firing, resolved = state.alert_counts()
+        alerts = self.query_one("#hdr-alerts", Label)
+        alerts.set_classes("-none" if not (firing or resolved) else "-firing" if firing else "")
+        alerts.update(Text(alerts_text(firing, resolved)))
+        notify = self.query_one("#hdr-notify", Label)
+        notify.set_classes("" if trouble else "-none")
+        notify.update(Text(f"⚠ {trouble}"))
         self.tick(state, now, link, pending)
 
     def tick(self, state: IncidentState, now: datetime, link: str, pending: int) -> None:
