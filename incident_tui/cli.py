@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -143,6 +144,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--token-file", metavar="FILE")
+    p.add_argument(
+        "--database",
+        metavar="DSN",
+        help="keep the log in PostgreSQL (postgresql://...) instead of the store file; default: INCIDENT_TUI_DATABASE",
+    )
+
+    p = verb("migrate", "copy the whole log between a store file and PostgreSQL, then verify it")
+    p.add_argument("--from", dest="source", required=True, metavar="SRC", help="a store file or postgresql:// URL")
+    p.add_argument("--to", dest="target", required=True, metavar="DST", help="a store file or postgresql:// URL")
 
     p = verb("deliveries", "notifications that failed or wait to be retried (serve's delivery outbox)")
     p.add_argument("--all", action="store_true", help="also the ones queued and not yet tried")
@@ -335,7 +345,31 @@ def cmd_postmortem(ctx: Context, a: argparse.Namespace) -> int:
 def cmd_serve(ctx: Context, a: argparse.Namespace) -> int:
     from .server.run import serve
 
-    return serve(ctx.config, a.host, a.port, a.token_file)
+    return serve(
+        ctx.config, a.host, a.port, a.token_file, database=a.database or os.environ.get("INCIDENT_TUI_DATABASE")
+    )
+
+
+def cmd_migrate(ctx: Context, a: argparse.Namespace) -> int:
+    from .store.migrate import migrate, open_target
+    from .store.postgres import redact_dsn
+
+    if a.source == a.target:
+        raise UsageError("--from and --to name the same store")
+    src = open_target(a.source)
+    try:
+        dst = open_target(a.target)
+        try:
+            done = migrate(src, dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    print(
+        f"migrated {done.copied} event(s) to {redact_dsn(a.target)} "
+        f"({done.kept} already there); verified {done.verified}: same ids, order and bytes"
+    )
+    return 0
 
 
 def cmd_deliveries(ctx: Context, a: argparse.Namespace) -> int:
@@ -372,6 +406,7 @@ VERBS: dict[str | None, Callable[[Context, argparse.Namespace], int]] = {
     "snapshot": cmd_snapshot,
     "postmortem": cmd_postmortem,
     "serve": cmd_serve,
+    "migrate": cmd_migrate,
     "demo": cmd_demo,
     "deliveries": cmd_deliveries,
 }

@@ -21,7 +21,7 @@ from ..domain.checklists import Runbooks, load_runbooks
 from ..domain.events import now_utc
 from ..domain.fold import IncidentState
 from ..domain.serialize import incident_state, incident_summary
-from ..store.base import Store, StoreError
+from ..store.base import Store, StoreError, StoreUnavailable
 from .auth import Tokens
 from .committer import Committer
 from .hub import Hub
@@ -89,6 +89,8 @@ class Api:
         self.ping_interval = ping_interval
 
     async def health(self, request: Request) -> Response:
+        if self.store.link_state() == "offline":  # a replica that lost its database
+            return json_response({"ok": False, "seq": self.hub.seq, "error": "database unavailable"}, 503)
         return json_response({"ok": True, "seq": self.hub.seq})
 
     async def post_events(self, request: Request) -> Response:
@@ -98,6 +100,8 @@ class Api:
             return json_response({"seqs": [], "events": []})
         try:
             stored = await self.committer.append(events)
+        except StoreUnavailable as exc:  # another replica may still reach the database: try it
+            raise ApiError(503, str(exc)) from None
         except StoreError as exc:
             log.error("incident-tui: append failed: %s", exc)
             raise ApiError(500, f"store: {exc}") from None

@@ -11,7 +11,7 @@ import uvicorn
 
 from ..config import Config, ConfigError
 from ..domain.checklists import RunbookError, load_runbooks
-from ..store.base import StoreError
+from ..store.base import Store, StoreError
 from .app import create_app
 from .auth import TokenFileError, Tokens
 from .integrations import parse_integrations
@@ -48,7 +48,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(config: Config, host: str, port: int, token_file: str | None) -> int:
+def open_served_store(config: Config, database: str | None) -> Store:
+    if database:
+        from ..store.postgres import PostgresStore, is_database_url, redact_dsn
+
+        if not is_database_url(database):
+            raise StoreError(f"--database {redact_dsn(database)!r} is not a postgresql:// URL")
+        return PostgresStore(database, warn=_say)
+    from ..store.jsonfile import JsonStore
+
+    return JsonStore(config.store)
+
+
+def serve(config: Config, host: str, port: int, token_file: str | None, database: str | None = None) -> int:
     if config.remote:
         _say("serve needs a local store (--store or INCIDENT_TUI_STORE); it cannot serve --remote")
         return 2
@@ -77,10 +89,8 @@ def serve(config: Config, host: str, port: int, token_file: str | None) -> int:
     except (RunbookError, ConfigError) as exc:
         _say(str(exc))
         return 2
-    from ..store.jsonfile import JsonStore
-
     try:
-        store = JsonStore(config.store)
+        store = open_served_store(config, database)
     except StoreError as exc:
         _say(str(exc))
         return 1

@@ -14,6 +14,10 @@ class StoreError(Exception):
     """A runtime failure of a store (exit code 1); str() is one line."""
 
 
+class StoreUnavailable(StoreError):
+    """The store of record cannot be reached just now (a database down): retry later (503)."""
+
+
 class StoreCorrupt(StoreError):
     """The store's data does not parse; the message names the file and line."""
 
