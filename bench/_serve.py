@@ -21,10 +21,12 @@ def free_port() -> int:
 
 
 class Served:
-    def __init__(self, store: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, store: Path, env: dict[str, str] | None = None, database: str | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         args = [sys.executable, "-m", "incident_tui", "--store", str(store), "serve", "--port", str(self.port)]
+        if database:
+            args += ["--database", database]
         self.proc = subprocess.Popen(args, env=dict(os.environ, **(env or {})), stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline() if self.proc.stderr else ""
         if "serving" not in line:

@@ -3,7 +3,8 @@
 PostgreSQL refuses to run as root, and CI runs as root: the cluster then belongs to the
 `postgres` user and every server command runs through `runuser -u postgres --`. It
 listens only on a Unix socket in its own temp directory (no TCP port to collide on).
-`fsync=off`: these tests kill servers and replicas, never the machine.
+`fsync=off` for tests (they kill servers and replicas, never the machine); benchmarks
+keep it on.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def pg_bin() -> Path | None:
 
 
 class Cluster:
-    def __init__(self) -> None:
+    def __init__(self, fsync: bool = False) -> None:
+        self.fsync = fsync
         bin_dir = pg_bin()
         if bin_dir is None:
             raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found; set INCIDENT_TUI_PG_BIN")
@@ -52,7 +54,9 @@ class Cluster:
         subprocess.run(cmd, check=True, capture_output=True, cwd=self.dir, timeout=60)
 
     def start(self) -> None:
-        opts = f"-k {self.dir} -c listen_addresses='' -c fsync=off -c max_connections=300"
+        opts = f"-k {self.dir} -c listen_addresses='' -c max_connections=300"
+        if not self.fsync:
+            opts += " -c fsync=off"
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-o", opts, "-w", "-t", "60", "start")
 
     def stop(self, mode: str = "fast") -> None:
