@@ -136,8 +136,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--at-seq", type=int, default=None, metavar="N")
     p.add_argument("-o", "--output", metavar="FILE")
 
-    p = verb("postmortem", "postmortem in Markdown")
+    p = verb("postmortem", "postmortem draft in Markdown, or its stable JSON")
     p.add_argument("incident")
+    p.add_argument("--format", choices=("md", "json"), default="md")
     p.add_argument("-o", "--output", metavar="FILE")
 
     p = verb("serve", "the HTTP API over the store")
@@ -335,10 +336,11 @@ def cmd_snapshot(ctx: Context, a: argparse.Namespace) -> int:
 
 
 def cmd_postmortem(ctx: Context, a: argparse.Namespace) -> int:
-    from .docs import postmortem_document
+    from .docs import postmortem_document, postmortem_json
 
     state = ctx.incident(a.incident)
-    _write_doc(postmortem_document(state, ctx.runbooks, now_utc()), a.output)
+    render = postmortem_json if a.format == "json" else postmortem_document
+    _write_doc(render(state, ctx.runbooks, now_utc()), a.output)
     return 0
 
 

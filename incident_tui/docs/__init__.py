@@ -7,7 +7,7 @@ same text from the same events.
 from __future__ import annotations
 
 from .metrics import Metrics, incident_metrics
-from .postmortem import postmortem_document
+from .postmortem import postmortem_data, postmortem_document, postmortem_json
 from .snapshot import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -33,7 +33,9 @@ __all__ = [
     "handoff_data",
     "handoff_document",
     "incident_metrics",
+    "postmortem_data",
     "postmortem_document",
+    "postmortem_json",
     "render_snapshot",
     "snapshot_data",
     "snapshot_document",

@@ -1,42 +1,177 @@
-"""The blameless postmortem draft, in Markdown, built from an incident's folded state.
+"""The blameless postmortem draft (SPEC 9), in Markdown and as stable JSON.
 
-It reads like the document a team publishes after a light edit: Issue summary,
-Timeline, Root cause and resolution, Corrective and preventive measures, Metrics.
-Whatever the incident has not recorded yet is said in place, with the command
-that records it, so a gap is never silent.
+It reads like the document a team publishes after a light edit: Summary,
+Background, Timeline, Root cause and resolution, Lessons learned, Communication,
+Corrective and preventive measures, Metrics. Whatever the incident has not recorded
+yet is said in place, with the command that records it, so a gap is never silent.
+
+Both forms come from the same facts (`_facts`): the JSON (`postmortem_data`,
+README "Postmortem JSON") keeps every entry; the Markdown compacts what a reader
+skims (role changes and checklist ticks) and quotes the rest.
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import Any
 
 from ..domain.checklists import Runbooks
-from ..domain.events import Event, parse_at
+from ..domain.events import Event, format_at, parse_at
 from ..domain.fold import FollowUp, IncidentState
-from ..domain.model import ACTIVE_PHASES, SEVERITIES
+from ..domain.model import ACTIVE_PHASES, DEFAULT_WHY_CHAIN, LESSONS, SEVERITIES, UPDATE_CADENCE_MIN
+from ..domain.serialize import hypothesis_json
 from . import clock
-from .markdown import code, inline, missing, table
+from .markdown import code, inline, link, missing, table
 from .metrics import Metrics, incident_metrics
 
-RESOLUTION_STEPS = 10  # decisions/actions quoted under "Resolution"; the Timeline has them all
+SCHEMA = "incident-tui/postmortem"
+SCHEMA_VERSION = 1
+
+SECTIONS = (
+    "Summary",
+    "Background",
+    "Timeline",
+    "Root cause and resolution",
+    "Lessons learned",
+    "Communication",
+    "Corrective and preventive measures",
+    "Metrics",
+)
+
+# What each gap asks for: (the JSON `missing` key, the command that fills it).
+HINTS: dict[str, str] = {
+    "impact_start": "@HH:MM /detected TEXT",
+    "detected": "/detected TEXT",
+    "impact": "/impact TEXT",
+    "dataloss": "/dataloss TEXT",
+    "rootcause": "/rootcause TEXT",
+    "background": "/background TEXT",
+    "whys": "/why [CHAIN:] TEXT",
+    "mitigations": "/mitigate TEXT",
+    "lessons.well": "/lesson well TEXT",
+    "lessons.wrong": "/lesson wrong TEXT",
+    "lessons.lucky": "/lesson lucky TEXT",
+    "updates": "/update TEXT",
+    "followups": "/followup TEXT @owner due:YYYY-MM-DD link:URL",
+    "commander": "/assign commander NAME",
+    "mitigated": "/phase monitoring",
+    "resolved": "/resolve",
+}
+
+
+# -- The facts both forms are rendered from ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """The stretch between two stakeholder updates (or the declaration and the first)."""
+
+    start: datetime
+    end: datetime
+    severity: str  # held at `start`: the cadence the next update was owed at
+    cadence: int | None  # minutes; None: no cadence at that severity
+    update: Event | None  # the update that ended it; None: it ran to the resolution or now
+
+    @property
+    def kept(self) -> bool | None:
+        if self.cadence is None:
+            return None
+        return self.end - self.start <= timedelta(minutes=self.cadence)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    m: Metrics
+    now: datetime
+    impact_start: datetime | None  # when impact began, where a back-dated /detected says so
+    mitigated: datetime | None
+    resolved: datetime | None
+    intervals: list[Interval]
+    late_updates: list[Event]  # updates after the resolution: not held to a cadence
+    missing: list[str]  # HINTS keys of what the draft still lacks
+
+
+def _severity_at(s: IncidentState, at: datetime) -> str:
+    held = s.severity_history[0][0] if s.severity_history else s.severity
+    for sev, when, _seq in s.severity_history:
+        if when <= at:
+            held = sev
+    return held
+
+
+def _intervals(s: IncidentState, end: datetime) -> tuple[list[Interval], list[Event]]:
+    updates = sorted((e for e in s.timeline if e.kind == "update"), key=lambda e: (e.at, e.seq or 0))
+    out: list[Interval] = []
+    late: list[Event] = []
+    start = s.declared_at
+    for e in updates:
+        at = parse_at(e.at)
+        if s.resolved_at is not None and at > s.resolved_at:
+            late.append(e)
+            continue
+        sev = _severity_at(s, start)
+        out.append(Interval(start, max(at, start), sev, UPDATE_CADENCE_MIN.get(sev), e))
+        start = max(at, start)
+    if end > start:  # the stretch after the last update, up to the resolution (or now)
+        sev = _severity_at(s, start)
+        out.append(Interval(start, end, sev, UPDATE_CADENCE_MIN.get(sev), None))
+    return out, late
+
+
+def _facts(s: IncidentState, runbooks: Runbooks, now: datetime) -> Facts:
+    m = incident_metrics(s, now)
+    intervals, late = _intervals(s, m.end)
+    gaps = []
+    if m.impact_started_at is None:
+        gaps.append("impact_start")
+    for key, present in (
+        ("detected", s.detected),
+        ("impact", s.impact),
+        ("dataloss", s.dataloss),
+        ("rootcause", s.rootcause),
+        ("background", s.background),
+        ("whys", s.whys),
+        ("mitigations", s.mitigations),
+        *((f"lessons.{k}", s.lessons.get(k)) for k in LESSONS),
+        ("updates", any(i.update for i in intervals) or late),
+        ("followups", s.followups),
+        ("commander", s.commander_first_at),
+        ("mitigated", s.mitigated_at),
+        ("resolved", s.resolved_at),
+    ):
+        if not present:
+            gaps.append(key)
+    return Facts(m, now, m.impact_started_at, s.mitigated_at, s.resolved_at, intervals, late, gaps)
+
+
+def _hint(key: str) -> str:
+    return code(HINTS[key])
+
+
+# -- Markdown -----------------------------------------------------------------------------
 
 
 def postmortem_document(state: IncidentState, runbooks: Runbooks, now: datetime) -> str:
-    """The postmortem draft of `state`; `now` only matters while it is unresolved."""
-    m = incident_metrics(state, now)
+    """The postmortem draft of `state` in Markdown; `now` only matters while it is unresolved."""
+    f = _facts(state, runbooks, now)
     out: list[str] = [
         f"# Postmortem: {state.ref} · {inline(state.title, 300)}",
         "",
         f"_Blameless draft generated {clock.stamp(now)} from the timeline (events up to seq {state.last_seq})."
-        f" All times are {_zones(state, m)}. It describes what happened and what we will change,"
+        f" All times are {_zones(state, f.m)}. It describes what happened and what we will change,"
         " not who is to blame; edit it before publishing._",
     ]
-    out += _summary(state, m)
-    out += _timeline(state, m)
-    out += _root_cause(state)
+    out += _summary(state, f)
+    out += _background(state)
+    out += _timeline(state, f.m)
+    out += _root_cause(state, f)
+    out += _lessons(state)
+    out += _communication(state, f)
     out += _measures(state)
-    out += _metrics(state, m, runbooks)
+    out += _metrics(state, f, runbooks)
     out.append("")
     return "\n".join(out)
 
@@ -48,50 +183,72 @@ def _zones(s: IncidentState, m: Metrics) -> str:
     return first if first == last else f"{first}, then {last} where marked"
 
 
-# -- Issue summary ----------------------------------------------------------------------
+def _since(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return ""
+    return clock.duration(max(end - start, timedelta(0)))
 
 
-def _summary(s: IncidentState, m: Metrics) -> list[str]:
-    out = ["", "## Issue summary", ""]
-    start = clock.stamp(s.declared_at)
-    if s.resolved_at is not None:
-        out.append(
-            f"- **Duration:** {clock.duration(s.resolved_at - s.declared_at)}, from {start} (declared)"
-            f" to {clock.stamp(s.resolved_at)} (resolved)."
-        )
+# -- Summary --------------------------------------------------------------------------------
+
+
+def _summary(s: IncidentState, f: Facts) -> list[str]:
+    out = ["", "## Summary", ""]
+    out.append(f"- **Impact window:** {_window(s, f)}")
+    out.append(f"- **Detected:** {_detected(s, f)}")
+    if s.dataloss:
+        lost = "; ".join(inline(e.text) for e in s.dataloss)
     else:
-        out.append(
-            f"- **Duration:** {clock.duration(m.end - s.declared_at)} so far, from {start} (declared); "
-            + missing(f"not resolved yet (phase {s.phase}) — the end time is recorded by {code('/resolve')}.")
-        )
-    if m.impact_started_at is not None and m.time_to_detect is not None:
-        out.append(
-            f"- **Impact began:** {clock.stamp(m.impact_started_at)},"
-            f" {clock.duration(m.time_to_detect)} before the incident was declared."
-        )
-    if s.detected:
-        how = "; ".join(inline(text, 500) for _at, text in s.detected)
-        out.append(f"- **Detected by:** {how}")
-    else:
-        hint = code("@HH:MM /detected TEXT")
-        out.append(f"- **Detected by:** {missing(f'not recorded — {hint} says how and when.')}")
-    no_impact = missing(f"not described — add it with {code('/impact TEXT')}.")
+        lost = missing(f"not recorded — {_hint('dataloss')} says what was lost or put at risk (`/dataloss none`).")
+    out.append(f"- **Data lost:** {lost}")
+    no_impact = missing(f"not described — add it with {_hint('impact')}.")
     out.append(f"- **Impact:** {inline(s.impact) or no_impact}")
     if s.summary:
         out.append(f"- **Summary:** {inline(s.summary)}")
-    out.append(f"- **Severity:** {_severity_story(s, m)}")
+    out.append(f"- **Severity:** {_severity_story(s, f.m)}")
     if s.category:
         out.append(f"- **Category:** {inline(s.category, 100)}")
-    no_cause = missing(f"No root cause recorded yet — add one with {code('/rootcause TEXT')}.")
+    no_cause = missing(f"No root cause recorded yet — add one with {_hint('rootcause')}.")
     out.append(f"- **Root cause:** {inline(s.rootcause) or no_cause}")
-    commanders = list(dict.fromkeys(rc.user for rc in s.role_history if rc.role == "commander" and rc.assigned))
-    people = [f"commander {', '.join(inline(c, 100) for c in commanders)}" if commanders else "no commander assigned"]
-    for role in ("deputy", "scribe", "comms", "sme"):
-        names = list(dict.fromkeys(rc.user for rc in s.role_history if rc.role == role and rc.assigned))
-        if names:
-            people.append(f"{role} {', '.join(inline(n, 100) for n in names)}")
-    out.append(f"- **Responders:** {'; '.join(people)}.")
+    out.append(f"- **Responders:** {_responders(s)}.")
     return out
+
+
+def _window(s: IncidentState, f: Facts) -> str:
+    """From impact start (or, unknown, the declaration) to mitigation and resolution."""
+    start = f.impact_start
+    if start is not None:
+        text = f"from {clock.stamp(start)} (impact began)"
+    else:
+        text = (
+            f"from {clock.stamp(s.declared_at)} (declared; when impact began is not recorded —"
+            f" {_hint('impact_start')} back-dated to it)"
+        )
+    begin = start or s.declared_at
+    if f.mitigated is not None:
+        text += f" to {clock.stamp(f.mitigated)} (mitigated, {_since(begin, f.mitigated)})"
+    if f.resolved is not None:
+        joint = " and " if f.mitigated is not None else " to "
+        text += f"{joint}{clock.stamp(f.resolved)} (resolved, {_since(begin, f.resolved)})."
+    else:
+        so_far = clock.duration(max(f.now - begin, timedelta(0)))
+        if f.mitigated is None:
+            text += f"; {so_far} so far, " + missing(
+                f"not mitigated or resolved yet (phase {s.phase}) — {_hint('mitigated')}, then {_hint('resolved')}."
+            )
+        else:
+            text += "; " + missing(f"not resolved yet (phase {s.phase}) — {_hint('resolved')} records the end.")
+    return text
+
+
+def _detected(s: IncidentState, f: Facts) -> str:
+    if not s.detected:
+        return missing(f"not recorded — {_hint('detected')} says how ({code('@HH:MM')} in front: when impact began).")
+    how = "; ".join(inline(text, 500) for _at, text in s.detected)
+    text = f"{how}; declared {clock.stamp(s.declared_at)}"
+    if f.m.time_to_detect is not None:
+        text += f", {clock.duration(f.m.time_to_detect)} after impact began"
+    return text + "."
 
 
 def _severity_story(s: IncidentState, m: Metrics) -> str:
@@ -105,21 +262,73 @@ def _severity_story(s: IncidentState, m: Metrics) -> str:
     return f"{m.peak_severity} at peak (declared {first}" + "".join(f", {c}" for c in changes) + ")"
 
 
+def _role_holders(s: IncidentState) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rc in s.role_history:
+        if rc.assigned:
+            names = out.setdefault(rc.role, [])
+            if rc.user not in names:
+                names.append(rc.user)
+    return out
+
+
+def _responders(s: IncidentState) -> str:
+    held = _role_holders(s)
+    commanders = held.get("commander", [])
+    people = [f"commander {', '.join(inline(c, 100) for c in commanders)}" if commanders else "no commander assigned"]
+    for role in ("deputy", "scribe", "comms", "sme"):
+        if held.get(role):
+            people.append(f"{role} {', '.join(inline(n, 100) for n in held[role])}")
+    return "; ".join(people)
+
+
+# -- Background -------------------------------------------------------------------------
+
+
+def _background(s: IncidentState) -> list[str]:
+    out = ["", "## Background", ""]
+    if not s.background:
+        out.append(
+            missing(
+                f"No background recorded — {_hint('background')} adds what a reader needs"
+                " (the system's architecture, its normal behaviour)."
+            )
+        )
+    for i, e in enumerate(s.background):
+        if i:
+            out.append("")
+        out.append(inline(e.text))
+    return out
+
+
 # -- Timeline ---------------------------------------------------------------------------
 
 # Kinds left out of the timeline: they have their own sections or are bookkeeping.
 _SKIP = frozenset(
-    {"note", "checklist.set", "followup", "followup.done", "rootcause", "why", "title.set", "summary.set"}
+    {
+        "followup",
+        "followup.done",
+        "followup.link",
+        "rootcause",
+        "why",
+        "title.set",
+        "summary.set",
+        "background",
+        "lesson",
+    }
 )
-
+# Kinds a reader skims: consecutive ones share one row.
+_MINOR = frozenset({"role.assigned", "role.released", "checklist.set"})
 
 _TEXT_ROWS = {
+    "note": "",
     "decision": "**Decision**: ",
     "action": "**Action**: ",
+    "mitigation": "**Mitigation**: ",
     "obs": "Observation: ",
     "update": "Status update: ",
     "detected": "**Detected**: ",
-    "hypothesis": "Hypothesis: ",
+    "dataloss": "**Data loss**: ",
 }
 
 
@@ -127,21 +336,33 @@ def _timeline(s: IncidentState, m: Metrics) -> list[str]:
     prev_sev: dict[int, str] = {}
     for (before, _a, _s), (_sev, _at, seq) in pairwise(s.severity_history):
         prev_sev[seq] = before
+    hyps = {h.seq: h for h in s.hypotheses}
     hyp_text = {h.number: h.text for h in s.hypotheses}
-    rows: list[tuple[str, int, str, str]] = []
+    # (wire time, seq, text, who, minor part or None)
+    rows: list[tuple[str, int, str, str, tuple[str, str] | None]] = []
     authors: dict[str, str] = {}  # a few people write thousands of lines: escape each name once
-    skipped = 0
     seen_monitoring = False
     was_resolved = False
     for e in s.timeline:  # seq order: "first time in monitoring" and "reopened" follow the fold
-        if e.kind in _SKIP:
-            skipped += e.kind == "note"
+        kind = e.kind
+        if kind in _SKIP:
+            continue
+        who = authors.get(e.author)
+        if who is None:
+            who = authors[e.author] = inline(e.author, 100)
+        if kind in _MINOR:
+            rows.append((clock.wire(e.at), e.seq or 0, "", who, _minor(e)))
             continue
         what: str | None
-        prefix = _TEXT_ROWS.get(e.kind)
+        prefix = _TEXT_ROWS.get(kind)
         if prefix is not None:  # the bulk of a long timeline: skip the general describer
             what = prefix + inline(e.data.get("text", ""))
-        elif e.kind == "phase.set":
+            if not prefix and not what:
+                continue
+        elif kind == "hypothesis":
+            h = hyps.get(e.seq or 0)
+            what = f"Hypothesis{f' H{h.number}' if h else ''}: {inline(e.text)}"
+        elif kind == "phase.set":
             phase = e.data["phase"]
             if phase == "monitoring" and not seen_monitoring:
                 what = "**Mitigated**: phase monitoring, watching for recurrence"
@@ -157,31 +378,98 @@ def _timeline(s: IncidentState, m: Metrics) -> list[str]:
         else:
             what = _describe(e, prev_sev, hyp_text)
         if what is not None:
-            who = authors.get(e.author)
-            if who is None:
-                who = authors[e.author] = inline(e.author, 100)
-            rows.append((clock.wire(e.at), e.seq or 0, what, who))
+            rows.append((clock.wire(e.at), e.seq or 0, what, who, None))
     # Wire-form UTC strings sort as times; no datetime per row (100k-line timelines).
     rows.sort(key=lambda r: (r[0], r[1]))
     out = [
         "",
         "## Timeline",
         "",
-        f"_Times are {_zones(s, m)}, sorted by when things happened (back-dated entries included)."
-        + (
-            f" {skipped} plain note{'s' if skipped != 1 else ''} and the checklist ticks are left out;"
-            f" {code(f'incident-tui events {s.ref}')} has the full log._"
-            if skipped
-            else f" Checklist ticks are left out; {code(f'incident-tui events {s.ref}')} has the full log._"
-        ),
+        f"_Times are {_zones(s, m)}, sorted by when things happened (back-dated entries included);"
+        " the date is given where the day changes. Role changes and checklist ticks in a row share one line;"
+        f" {code(f'incident-tui events {s.ref}')} has the full log._",
         "",
     ]
-    at = clock.Clock(s.declared_at)
     out += table(("Time", "What happened", "Who"), ())
+    at = _DayClock(s.declared_at)
     # Rows written directly: every cell is non-empty and already escaped, and this is the
     # one table that can run to tens of thousands of rows.
-    out += [f"| {at.wire(when)} | {what} | {who} |" for when, _seq, what, who in rows]
+    run: list[tuple[str, int, str, str, tuple[str, str] | None]] = []
+    for row in rows:
+        if row[4] is not None:
+            run.append(row)
+            continue
+        if run:
+            out.append(_minor_row(run, at))
+            run = []
+        out.append(f"| {at.wire(row[0])} | {row[2]} | {row[3]} |")
+    if run:
+        out.append(_minor_row(run, at))
     return out
+
+
+class _DayClock:
+    """Row times: the local date in front of the first row and of every row where the day
+    changes, the time alone elsewhere; the zone after a time whose offset differs from
+    the declaration's (a DST change inside the incident)."""
+
+    __slots__ = ("_clock", "_days", "_last_day")
+
+    def __init__(self, declared: datetime) -> None:
+        self._clock = clock.Clock(declared)
+        self._last_day = ""
+        self._days: dict[str, str] = {}  # UTC minute -> local date, worked out once per minute
+
+    def wire(self, at: str) -> str:
+        key = at[:16]
+        day = self._days.get(key)
+        if day is None:
+            day = self._days[key] = clock.local(parse_at(key + ":00.000Z")).strftime("%Y-%m-%d")
+        text = self._clock.wire(at)
+        if text[:10] == day:  # Clock dates rows off the declaration's day; here the day change says it
+            text = text[11:]
+        if day != self._last_day:
+            self._last_day = day
+            text = f"{day} {text}"
+        return text
+
+
+def _minor(e: Event) -> tuple[str, str]:
+    """(what sort of bookkeeping, its text): `check`/`uncheck` texts are `phase\x00item`."""
+    d = e.data
+    if e.kind == "checklist.set":
+        n = d.get("index")
+        item = str(n) if isinstance(n, int) and not isinstance(n, bool) else inline(d.get("item", ""), 80)
+        return ("check" if d.get("done") else "uncheck", f"{inline(d.get('phase', ''), 40)}\x00{item}")
+    if e.kind == "role.assigned":
+        return ("role", f"{inline(d['user'], 100)} is {inline(d['role'], 40)}")
+    who = inline(d["user"], 100) if d.get("user") else "everyone"
+    return ("role", f"{who} released from {inline(d['role'], 40)}")
+
+
+def _items(parts: list[str]) -> str:
+    """`triage\x002`, `triage\x001`, `mitigating\x001` -> `triage 2, 1; mitigating 1`."""
+    by_phase: dict[str, list[str]] = {}
+    for p in parts:
+        phase, _, item = p.partition("\x00")
+        by_phase.setdefault(phase, []).append(item)
+    return "; ".join(f"{phase} {', '.join(items)}" for phase, items in by_phase.items())
+
+
+def _minor_row(run: list[tuple[str, int, str, str, tuple[str, str] | None]], at: _DayClock) -> str:
+    parts: dict[str, list[str]] = {"role": [], "check": [], "uncheck": []}
+    for *_x, p in run:
+        if p is not None:
+            parts[p[0]].append(p[1])
+    out = []
+    if parts["role"]:
+        out.append("Roles: " + "; ".join(parts["role"]))
+    if parts["check"]:
+        out.append(f"Checklist ticked: {_items(parts['check'])}")
+    if parts["uncheck"]:
+        out.append(f"Checklist unticked: {_items(parts['uncheck'])}")
+    who = ", ".join(dict.fromkeys(r[3] for r in run))
+    return f"| {at.wire(run[0][0])} | {' · '.join(out)} | {who} |"
 
 
 def _describe(e: Event, prev_sev: dict[int, str], hyp_text: dict[int, str]) -> str | None:
@@ -194,11 +482,6 @@ def _describe(e: Event, prev_sev: dict[int, str], hyp_text: dict[int, str]) -> s
             return f"Severity set to {new}"
         verb = "Escalated" if SEVERITIES.index(new) < SEVERITIES.index(old) else "Downgraded"
         return f"**{verb}** from {old} to {new}"
-    if k == "role.assigned":
-        return f"Role: {inline(d['user'], 100)} is {inline(d['role'], 40)}"
-    if k == "role.released":
-        who = inline(d["user"], 100) if d.get("user") else "everyone"
-        return f"Role: {who} released from {inline(d['role'], 40)}"
     if k == "snapshot":
         frm, to = d.get("from") or "", d.get("to") or ""
         hand = f" from {inline(frm, 100)}" if frm else ""
@@ -209,8 +492,8 @@ def _describe(e: Event, prev_sev: dict[int, str], hyp_text: dict[int, str]) -> s
         text = inline(hyp_text.get(n, ""))
         note = f" — {inline(e.text)}" if e.text else ""
         if k == "hypothesis.rejected":
-            return f"**Misleading path**: H{n} rejected: {text}{note}"
-        return f"**H{n} confirmed**: {text}{note}"
+            return f"**Ruled out** H{n}: {text}{note}"
+        return f"**Confirmed** H{n}: {text}{note}"
     if k == "impact.set":
         return f"Impact assessed: {inline(d.get('value', ''))}"
     if k == "category.set":
@@ -220,49 +503,124 @@ def _describe(e: Event, prev_sev: dict[int, str], hyp_text: dict[int, str]) -> s
 
 # -- Root cause and resolution ----------------------------------------------------------
 
+_HYPOTHESIS_LABELS = {"confirmed": "ruled in", "rejected": "ruled out", "open": "never settled"}
 
-def _root_cause(s: IncidentState) -> list[str]:
+
+def _root_cause(s: IncidentState, f: Facts) -> list[str]:
     out = ["", "## Root cause and resolution", "", "### Root cause", ""]
-    out.append(inline(s.rootcause) or missing(f"No root cause recorded yet — add one with {code('/rootcause TEXT')}."))
-    out += ["", "### Five whys", ""]
-    out += [f"{i}. {inline(w)}" for i, w in enumerate(s.whys, 1)]
-    if not s.whys:
-        out.append(missing(f"No whys recorded yet — ask why five times with {code('/why TEXT')}."))
-    elif len(s.whys) < 5:
-        out += ["", missing(f"{len(s.whys)} of five recorded; add more with {code('/why TEXT')}.")]
-    out += ["", "### Hypotheses", ""]
+    out.append(inline(s.rootcause) or missing(f"No root cause recorded yet — add one with {_hint('rootcause')}."))
+    if not s.why_chains:
+        out += ["", "### Five whys", ""]
+        out.append(
+            missing(
+                f"No whys recorded yet — ask why five times with {code('/why TEXT')}"
+                f" ({code('/why recovery: TEXT')} starts a second chain)."
+            )
+        )
+    for chain, whys in s.why_chains.items():
+        out += ["", f"### Five whys: {inline(chain, 60)}", ""]
+        out += [f"{i}. {inline(w)}" for i, w in enumerate(whys, 1)]
+        if len(whys) < 5:
+            add = code("/why TEXT") if chain == DEFAULT_WHY_CHAIN else code(f"/why {chain}: TEXT")
+            if chain != DEFAULT_WHY_CHAIN and not _plain_chain(chain):
+                add = code("/why CHAIN: TEXT")
+            out += ["", missing(f"{len(whys)} of five recorded; add more with {add}.")]
+    out += ["", "### Hypotheses ruled in and out", ""]
     if not s.hypotheses:
         out.append(missing("No hypotheses were recorded."))
-    labels = {"confirmed": "confirmed", "rejected": "rejected (misleading path)", "open": "never settled"}
     for h in s.hypotheses:
         note = f" — {inline(h.note)}" if h.note else ""
-        out.append(f"- **H{h.number}** {labels.get(h.status, h.status)}: {inline(h.text)}{note}")
-    out += ["", "### Resolution", ""]
-    end = s.mitigated_at or s.resolved_at
-    steps = [e for e in s.timeline if e.kind in ("decision", "action") and (end is None or parse_at(e.at) <= end)]
-    lead = "What restored service" if end is not None else "Decisions and actions so far"
-    if steps:
-        shown = steps[-RESOLUTION_STEPS:]
-        more = f" (the last {len(shown)} of {len(steps)}; the Timeline has all)" if len(steps) > len(shown) else ""
-        out.append(f"{lead}{more}:")
-        out.append("")
-        for e in shown:
-            out.append(f"- {clock.clock(parse_at(e.at), s.declared_at)} {e.kind}: {inline(e.text)}")
-        out.append("")
+        out.append(f"- **H{h.number}** {_HYPOTHESIS_LABELS.get(h.status, h.status)}: {inline(h.text)}{note}")
+    out += ["", "### What restored service", ""]
+    if s.mitigations:
+        for e in sorted(s.mitigations, key=lambda e: (e.at, e.seq or 0)):
+            out.append(f"- {clock.clock(parse_at(e.at), s.declared_at)} {inline(e.text)} ({inline(e.author, 100)})")
     else:
-        out += [missing(f"No decisions or actions recorded ({code('/decision TEXT')}, {code('/action TEXT')})."), ""]
+        out.append(missing(f"No mitigation recorded — {_hint('mitigations')} marks what reduced or ended the impact."))
+    others = sum(1 for e in s.timeline if e.kind in ("decision", "action"))
+    if others:
+        out += ["", f"_{others} other decisions and actions are in the Timeline._"]
     ended = []
-    if s.mitigated_at is not None:
-        after = clock.duration(s.mitigated_at - s.declared_at)
-        ended.append(f"**Mitigated** {clock.stamp(s.mitigated_at)} (phase monitoring), {after} after the declaration")
+    begin = f.impact_start or s.declared_at
+    since = "impact began" if f.impact_start is not None else "the declaration"
+    if f.mitigated is not None:
+        ended.append(
+            f"**Mitigated** {clock.stamp(f.mitigated)} (phase monitoring), {_since(begin, f.mitigated)} after {since}"
+        )
     else:
-        ended.append(missing("not mitigated yet (no move to phase monitoring)"))
-    if s.resolved_at is not None:
-        ended.append(f"**resolved** {clock.stamp(s.resolved_at)}.")
+        ended.append(missing(f"not mitigated yet ({_hint('mitigated')} marks it)"))
+    if f.resolved is not None:
+        ended.append(f"**resolved** {clock.stamp(f.resolved)}, {_since(begin, f.resolved)} after {since}.")
     else:
-        ended.append(missing(f"not resolved yet ({code('/resolve')} records the end time)."))
-    out.append("; ".join(ended))
+        ended.append(missing(f"not resolved yet ({_hint('resolved')} records the end time)."))
+    out += ["", "; ".join(ended)]
     return out
+
+
+def _plain_chain(chain: str) -> bool:
+    return chain.replace("-", "").replace("_", "").isalnum() and chain.isascii()
+
+
+# -- Lessons learned -------------------------------------------------------------------
+
+
+def _lessons(s: IncidentState) -> list[str]:
+    out = ["", "## Lessons learned"]
+    for key, title in LESSONS.items():
+        out += ["", f"### {title}", ""]
+        entries = s.lessons.get(key, [])
+        if not entries:
+            out.append(missing(f"None recorded — {_hint(f'lessons.{key}')}."))
+        out += [f"- {inline(e.text)}" for e in entries]
+    return out
+
+
+# -- Communication ----------------------------------------------------------------------
+
+
+def _communication(s: IncidentState, f: Facts) -> list[str]:
+    out = ["", "## Communication", ""]
+    comms = _role_holders(s).get("comms", [])
+    lead = (
+        f"Stakeholder communication: {', '.join(inline(c, 100) for c in comms)}."
+        if comms
+        else missing(f"Nobody held the comms role ({code('/assign comms NAME')}).")
+    )
+    out += [lead, ""]
+    updates = [i for i in f.intervals if i.update is not None]
+    if not updates and not f.late_updates:
+        out.append(missing(f"No status updates recorded — {_hint('updates')} records one and restarts the clock."))
+    else:
+        day = s.declared_at
+        rows = []
+        for n, i in enumerate(updates):
+            e = i.update
+            assert e is not None
+            label = "after the declaration" if n == 0 else "after the previous"
+            rows.append((clock.clock(parse_at(e.at), day), inline(e.text), inline(e.author, 100), _gap(i, label)))
+        for e in f.late_updates:
+            rows.append((clock.clock(parse_at(e.at), day), inline(e.text), inline(e.author, 100), "after resolution"))
+        out += table(("Time", "Update", "By", "Cadence"), rows)
+    owed = [i for i in f.intervals if i.kept is not None]
+    if owed:
+        kept = sum(1 for i in owed if i.kept)
+        out += ["", f"Cadence kept in {kept} of {len(owed)} intervals (every 30m at SEV1, 60m at SEV2, while active)."]
+        missed = [i for i in owed if not i.kept]
+        for i in missed:
+            until = "the next update" if i.update is not None else ("resolution" if f.resolved else "now")
+            late = clock.duration(i.end - i.start - timedelta(minutes=i.cadence or 0))
+            out.append(
+                f"- Missed: {clock.clock(i.start, s.declared_at)} → {until} {clock.clock(i.end, s.declared_at)},"
+                f" {clock.duration(i.end - i.start)} at {i.severity} (due every {i.cadence}m; {late} late)."
+            )
+    return out
+
+
+def _gap(i: Interval, label: str) -> str:
+    gap = clock.duration(i.end - i.start)
+    if i.kept is None:
+        return f"{gap} {label}"
+    return f"{gap} {label} ({'kept' if i.kept else 'missed'}, {i.cadence}m at {i.severity})"
 
 
 # -- Corrective and preventive measures ------------------------------------------------
@@ -271,9 +629,7 @@ def _root_cause(s: IncidentState) -> list[str]:
 def _measures(s: IncidentState) -> list[str]:
     out = ["", "## Corrective and preventive measures", ""]
     if not s.followups:
-        out.append(
-            missing(f"No follow-ups recorded yet — add them with {code('/followup TEXT @owner due:YYYY-MM-DD')}.")
-        )
+        out.append(missing(f"No follow-ups recorded yet — add them with {_hint('followups')}."))
         return out
     open_f = [f for f in s.followups if not f.done]
     done_f = [f for f in s.followups if f.done]
@@ -285,64 +641,72 @@ def _measures(s: IncidentState) -> list[str]:
         if not group:
             out += [missing("None: every follow-up is done."), ""]
             continue
-        out += table(("#", "Action item", "Owner", "Due"), (_followup_row(f) for f in group))
+        out += table(("#", "Action item", "Owner", "Due", "Link"), (_followup_row(f) for f in group))
         out.append("")
     no_owner = [f"F{f.number}" for f in open_f if not f.owner]
     no_due = [f"F{f.number}" for f in open_f if not f.due]
+    no_link = [f"F{f.number}" for f in open_f if not f.link]
     if no_owner:
         out.append(f"- **Needs an owner:** {', '.join(no_owner)} — a measure nobody owns rarely happens.")
     if no_due:
         out.append(f"- **Needs a due date:** {', '.join(no_due)}.")
+    if no_link:
+        out.append(
+            f"- **Not filed in a tracker yet:** {', '.join(no_link)} — {code(f'/link {no_link[0]} URL')} links one."
+        )
     if out[-1] == "":
         out.pop()
     return out
 
 
-def _followup_row(f: FollowUp) -> tuple[str, str, str, str]:
+def _followup_row(f: FollowUp) -> tuple[str, str, str, str, str]:
     owner = inline(f.owner, 100) if f.owner else missing("no owner")
     due = inline(f.due, 40) if f.due else missing("no due date")
-    return (f"F{f.number}", inline(f.text), owner, due)
+    url = (link(f.link) or inline(f.link, 500)) if f.link else missing("no link")
+    return (f"F{f.number}", inline(f.text), owner, due, url)
 
 
 # -- Metrics ---------------------------------------------------------------------------
 
 
-def _metrics(s: IncidentState, m: Metrics, runbooks: Runbooks) -> list[str]:
+def _metrics(s: IncidentState, f: Facts, runbooks: Runbooks) -> list[str]:
     day = s.declared_at
+    m = f.m
     at = lambda dt: clock.clock(dt, day)  # noqa: E731
+    start = f.impact_start
+    unknown = missing("impact start unknown")
 
-    def value(td: timedelta | None, why_not: str) -> str:
-        return clock.duration(td) if td is not None else missing(why_not)
+    def pair(end: datetime | None, why_not: str) -> tuple[str, str]:
+        if end is None:
+            return missing(why_not), missing(why_not)
+        from_impact = _since(start, end) if start is not None else unknown
+        return from_impact, _since(s.declared_at, end)
 
     first_ic = next((rc for rc in s.role_history if rc.role == "commander" and rc.assigned), None)
+    ack = pair(s.commander_first_at, "no commander yet")
+    mit = pair(f.mitigated, "not mitigated yet")
+    res = pair(f.resolved, "not resolved yet")
     rows = [
         (
             "Time to detect",
-            value(m.time_to_detect, "not available"),
-            f"impact began {at(m.impact_started_at)} → declared {at(s.declared_at)}"
-            if m.impact_started_at
+            clock.duration(m.time_to_detect) if m.time_to_detect is not None else unknown,
+            "—",
+            f"impact began {at(start)} → declared {at(s.declared_at)}"
+            if start is not None
             else f"needs a {code('/detected')} entry back-dated ({code('@HH:MM')}) to when impact began",
         ),
         (
             "Time to acknowledge",
-            value(m.time_to_acknowledge, "no commander yet"),
-            f"declared → first commander ({inline(first_ic.user, 100)}) {at(first_ic.at)}"
+            *ack,
+            f"→ first commander ({inline(first_ic.user, 100)}) {at(first_ic.at)}"
             if first_ic
-            else f"declared → first commander ({code('/assign commander NAME')})",
+            else f"→ first commander ({_hint('commander')})",
         ),
-        (
-            "Time to mitigate",
-            value(m.time_to_mitigate, "not mitigated yet"),
-            f"declared → monitoring {at(s.mitigated_at)}" if s.mitigated_at else "declared → phase monitoring",
-        ),
-        (
-            "Time to resolve",
-            value(m.time_to_resolve, "not resolved yet"),
-            f"declared → resolved {at(s.resolved_at)}" if s.resolved_at else "declared → phase resolved",
-        ),
+        ("Time to mitigate", *mit, f"→ monitoring {at(f.mitigated)}" if f.mitigated else "→ phase monitoring"),
+        ("Time to resolve", *res, f"→ resolved {at(f.resolved)}" if f.resolved else "→ phase resolved"),
     ]
     out = ["", "## Metrics", ""]
-    out += table(("Metric", "Value", "Measured"), rows)
+    out += table(("Metric", "From impact start", "From declaration", "Measured"), rows)
     total = (m.end - s.declared_at).total_seconds()
     until = "resolved" if s.resolved_at else "now, still open"
     out += ["", f"### Time at each severity (declared → {until})", ""]
@@ -353,15 +717,154 @@ def _metrics(s: IncidentState, m: Metrics, runbooks: Runbooks) -> list[str]:
             for sev, td in m.time_at_severity.items()
         ),
     )
-    visited = list(dict.fromkeys(p for p, _at, _seq in s.phase_history))
     lines = []
-    for phase in visited:
-        items = runbooks.get(phase, ())
-        if not items:
-            continue
-        left = [f"{i}. {inline(it.text)}" for i, it in enumerate(items, 1) if not s.is_checked(phase, it.id)]
+    for phase, items, left in _checklists(s, runbooks):
         done = len(items) - len(left)
-        lines.append(f"- **{phase}:** {done} of {len(items)} done" + (f"; open: {'; '.join(left)}" if left else ""))
+        shown = [f"{i}. {inline(text)}" for i, text in left]
+        lines.append(f"- **{phase}:** {done} of {len(items)} done" + (f"; open: {'; '.join(shown)}" if shown else ""))
     if lines:
         out += ["", "### Checklists of the phases passed through", "", *lines]
     return out
+
+
+def _checklists(s: IncidentState, runbooks: Runbooks) -> list[tuple[str, tuple[Any, ...], list[tuple[int, str]]]]:
+    out = []
+    for phase in dict.fromkeys(p for p, _at, _seq in s.phase_history):
+        items = tuple(runbooks.get(phase, ()))
+        if items:
+            left = [(i, it.text) for i, it in enumerate(items, 1) if not s.is_checked(phase, it.id)]
+            out.append((phase, items, left))
+    return out
+
+
+# -- JSON -------------------------------------------------------------------------------
+
+
+def _t(dt: datetime | None) -> str | None:
+    return format_at(dt) if dt else None
+
+
+def _secs(td: timedelta | None) -> int | None:
+    return None if td is None else int(td.total_seconds())
+
+
+def _between(start: datetime | None, end: datetime | None) -> int | None:
+    return None if start is None or end is None else int(max((end - start).total_seconds(), 0))
+
+
+def _entry(e: Event) -> dict[str, Any]:
+    return {"seq": e.seq, "at": clock.wire(e.at), "author": e.author, "text": e.text}
+
+
+def postmortem_data(state: IncidentState, runbooks: Runbooks, now: datetime) -> dict[str, Any]:
+    """The stable JSON form (README "Postmortem JSON"): keys are only ever added."""
+    s = state
+    f = _facts(s, runbooks, now)
+    m = f.m
+    start = f.impact_start
+    hyps = [hypothesis_json(h) for h in s.hypotheses]
+    for h, raw in zip(hyps, s.hypotheses, strict=True):
+        h["ruled"] = {"confirmed": "in", "rejected": "out"}.get(raw.status)
+    timeline = sorted(s.timeline, key=lambda e: (clock.wire(e.at), e.seq or 0))
+    return {
+        "schema": SCHEMA,
+        "version": SCHEMA_VERSION,
+        "ref": s.ref,
+        "number": s.number,
+        "id": s.id,
+        "seq": s.last_seq,
+        "generated_at": _t(now),
+        "title": s.title,
+        "severity": s.severity,
+        "peak_severity": m.peak_severity,
+        "severity_history": [{"severity": sev, "at": _t(at), "seq": seq} for sev, at, seq in s.severity_history],
+        "phase": s.phase,
+        "category": s.category,
+        "summary": s.summary,
+        "impact": s.impact,
+        "window": {
+            "impact_started_at": _t(start),
+            "declared_at": _t(s.declared_at),
+            "mitigated_at": _t(f.mitigated),
+            "resolved_at": _t(f.resolved),
+        },
+        "detected": [{"at": _t(at), "text": text} for at, text in s.detected],
+        "dataloss": [_entry(e) for e in s.dataloss],
+        "background": [_entry(e) for e in s.background],
+        "responders": _role_holders(s),
+        "rootcause": s.rootcause,
+        "whys": {chain: list(whys) for chain, whys in s.why_chains.items()},
+        "hypotheses": hyps,
+        "mitigations": [_entry(e) for e in sorted(s.mitigations, key=lambda e: (clock.wire(e.at), e.seq or 0))],
+        "lessons": {k: [_entry(e) for e in s.lessons.get(k, [])] for k in LESSONS},
+        "communication": {
+            "comms": _role_holders(s).get("comms", []),
+            "updates": [
+                {
+                    **_entry(i.update),
+                    "since_previous_seconds": _between(i.start, i.end),
+                    "severity": i.severity,
+                    "cadence_minutes": i.cadence,
+                    "kept": i.kept,
+                }
+                for i in f.intervals
+                if i.update is not None
+            ]
+            + [{**_entry(e), "after_resolution": True} for e in f.late_updates],
+            "intervals": [
+                {
+                    "start": _t(i.start),
+                    "end": _t(i.end),
+                    "severity": i.severity,
+                    "cadence_minutes": i.cadence,
+                    "kept": i.kept,
+                    "ended_by_update_seq": i.update.seq if i.update else None,
+                }
+                for i in f.intervals
+            ],
+        },
+        "followups": [
+            {
+                "ref": f"F{fu.number}",
+                "text": fu.text,
+                "owner": fu.owner,
+                "due": fu.due,
+                "link": fu.link,
+                "done": fu.done,
+                "done_at": _t(fu.done_at),
+                "author": fu.author,
+                "at": _t(fu.at),
+            }
+            for fu in s.followups
+        ],
+        "metrics": {
+            "time_to_detect_seconds": _secs(m.time_to_detect),
+            "from_impact_start": {
+                "acknowledge_seconds": _between(start, s.commander_first_at),
+                "mitigate_seconds": _between(start, f.mitigated),
+                "resolve_seconds": _between(start, f.resolved),
+            },
+            "from_declaration": {
+                "acknowledge_seconds": _secs(m.time_to_acknowledge),
+                "mitigate_seconds": _secs(m.time_to_mitigate),
+                "resolve_seconds": _secs(m.time_to_resolve),
+            },
+            "time_at_severity_seconds": {sev: _secs(td) for sev, td in m.time_at_severity.items()},
+        },
+        "checklists": [
+            {"phase": phase, "total": len(items), "open": [{"n": n, "text": text} for n, text in left]}
+            for phase, items, left in _checklists(s, runbooks)
+        ],
+        "timeline": [
+            {"seq": e.seq, "at": clock.wire(e.at), "author": e.author, "kind": e.kind, "data": e.data} for e in timeline
+        ],
+        "missing": [{"what": key, "command": HINTS[key]} for key in f.missing],
+    }
+
+
+def postmortem_json(state: IncidentState, runbooks: Runbooks, now: datetime) -> str:
+    """`postmortem --format json`: controls in user text as \\uXXXX escapes (the same JSON value)."""
+    from .snapshot import _JSON_UNSAFE
+
+    text = json.dumps(postmortem_data(state, runbooks, now), ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda mm: f"\\u{ord(mm.group()):04x}", text) + "\n"

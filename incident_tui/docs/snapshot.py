@@ -17,10 +17,10 @@ from typing import Any, Literal
 from ..domain.checklists import Runbooks
 from ..domain.events import Event, format_at, parse_at
 from ..domain.fold import IncidentState, Registry
-from ..domain.model import ROLES, SEVERITY_MEANING, UPDATE_CADENCE_MIN
+from ..domain.model import MULTI_ROLES, ROLES, SEVERITY_MEANING, UPDATE_CADENCE_MIN
 from ..domain.serialize import hypothesis_json
 from . import clock
-from .markdown import code, inline, missing
+from .markdown import code, inline, link, missing
 
 SCHEMA = "incident-tui/snapshot"
 SCHEMA_VERSION = 1
@@ -102,12 +102,75 @@ def _last_of_kind(state: IncidentState, kind: str, n: int) -> tuple[list[Event],
     return found, total
 
 
+def _held_at(history: list[tuple[str, datetime, int]], seq: int) -> str | None:
+    held = None
+    for value, _at, at_seq in history:
+        if at_seq > seq:
+            break
+        held = value
+    return held
+
+
+# What a returning or new commander wants listed from the stretch since the last handoff.
+_SINCE_KINDS = ("decision", "action", "mitigation", "obs", "note", "dataloss", "update", "hypothesis")
+SINCE_LISTED = 10
+
+
+def _since_previous_handoff(state: IncidentState) -> dict[str, Any] | None:
+    """What changed since the last handoff recorded in `state` (None: this is the first)."""
+    if not state.snapshots:
+        return None
+    prev = state.snapshots[-1]
+    base = int(prev.data["at_seq"])
+    roles_then: dict[str, list[str]] = {}
+    counts: dict[str, int] = {}
+    listed: list[Event] = []
+    for e in state.timeline:
+        seq = e.seq or 0
+        if seq <= base:
+            if e.kind == "role.assigned":
+                holders = roles_then.setdefault(e.data["role"], [])
+                if e.data["role"] not in MULTI_ROLES:
+                    holders[:] = [e.data["user"]]
+                elif e.data["user"] not in holders:
+                    holders.append(e.data["user"])
+            elif e.kind == "role.released":
+                user = e.data.get("user")
+                roles_then[e.data["role"]] = [h for h in roles_then.get(e.data["role"], []) if user and h != user]
+            continue
+        counts[e.kind] = counts.get(e.kind, 0) + 1
+        if e.kind in _SINCE_KINDS:
+            listed.append(e)
+    roles_now = {r: list(h) for r, h in state.roles.items() if h}
+    role_changes = {
+        r: {"then": roles_then.get(r, []), "now": roles_now.get(r, [])}
+        for r in dict.fromkeys([*roles_then, *roles_now])
+        if roles_then.get(r, []) != roles_now.get(r, [])
+    }
+    return {
+        "seq": base,
+        "handoff_seq": prev.seq,
+        "at": format_at(prev.when),
+        "from": prev.data.get("from") or None,
+        "to": prev.data.get("to") or None,
+        "severity": {"then": _held_at(state.severity_history, base), "now": state.severity},
+        "phase": {"then": _held_at(state.phase_history, base), "now": state.phase},
+        "roles": role_changes,
+        "counts": counts,
+        "entries": [{**_entry(e), "kind": e.kind} for e in listed[-SINCE_LISTED:]],
+        "entries_total": len(listed),
+    }
+
+
 def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime) -> dict[str, Any]:
     """The snapshot of an already folded state as it stands at `now` (the app's live fold)."""
     roles: dict[str, list[str]] = {r: list(state.holders(r)) for r in ROLES}
     roles.update({r: list(h) for r, h in state.roles.items() if r not in roles and h})
     decisions, n_decisions = _last_of_kind(state, "decision", LAST_N)
     actions, n_actions = _last_of_kind(state, "action", LAST_N)
+    mitigations, n_mitigations = _last_of_kind(state, "mitigation", LAST_N)
+    observations, n_observations = _last_of_kind(state, "obs", LAST_N)
+    notes, n_notes = _last_of_kind(state, "note", LAST_N)
     items = runbooks.get(state.phase, ())
     open_items = [
         {"n": i, "id": item.id, "text": item.text}
@@ -155,7 +218,15 @@ def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime)
             "open": open_items,
         },
         "followups_open": [
-            {"ref": f"F{f.number}", "text": f.text, "owner": f.owner, "due": f.due, "author": f.author, "at": _t(f.at)}
+            {
+                "ref": f"F{f.number}",
+                "text": f.text,
+                "owner": f.owner,
+                "due": f.due,
+                "author": f.author,
+                "at": _t(f.at),
+                "link": f.link,
+            }
             for f in state.followups
             if not f.done
         ],
@@ -170,6 +241,15 @@ def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime)
         "rootcause": state.rootcause,
         "events": len(state.timeline),
         "handoff": None,
+        # Added by the second pass (SPEC 9): keys are only ever added, at the end.
+        "mitigations": [_entry(e) for e in mitigations],
+        "mitigations_total": n_mitigations,
+        "observations": [_entry(e) for e in observations],
+        "observations_total": n_observations,
+        "notes": [_entry(e) for e in notes],
+        "notes_total": n_notes,
+        "dataloss": [_entry(e) for e in state.dataloss],
+        "since_previous_handoff": _since_previous_handoff(state),
     }
 
 
@@ -297,6 +377,10 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
     out.append(f"- **Impact:** {inline(d['impact']) or missing('not described yet — `/impact TEXT`')}")
     if d["rootcause"]:
         out.append(f"- **Root cause:** {inline(d['rootcause'])}")
+    if d["dataloss"]:
+        out.append("- **Data lost:** " + "; ".join(inline(e["text"]) for e in d["dataloss"]))
+
+    out += _since_lines(d, now)
 
     out += ["", "## Hypotheses", ""]
     hyps = d["hypotheses"]
@@ -315,14 +399,21 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
     if len(settled) > MD_SETTLED_HYPOTHESES:
         out.append(f"- _and {len(settled) - MD_SETTLED_HYPOTHESES} more settled ({more_cmd})_")
 
-    for title, key, hint in (("decisions", "decisions", "/decision"), ("actions", "actions", "/action")):
-        total = d[f"{key}_total"]
-        shown = len(d[key])
-        more = f" (last {shown} of {total})" if total > shown else ""
+    for title, key, hint in (
+        ("decisions", "decisions", "/decision"),
+        ("actions", "actions", "/action"),
+        ("mitigations", "mitigations", "/mitigate"),
+        ("observations", "observations", "/obs"),
+        ("notes", "notes", "a plain line"),
+    ):
+        total = d.get(f"{key}_total", 0)
+        entries = d.get(key, [])
+        more = f" (last {len(entries)} of {total})" if total > len(entries) else ""
         out += ["", f"## Last {title}{more}", ""]
-        if not d[key]:
-            out.append(missing(f"None recorded yet ({code(hint + ' TEXT')})."))
-        out.extend(_line(e, now) for e in d[key])
+        if not entries:
+            how = code(hint + " TEXT") if hint.startswith("/") else hint
+            out.append(missing(f"None recorded yet ({how})."))
+        out.extend(_line(e, now) for e in entries)
 
     cl = d["checklist"]
     out += ["", f"## Checklist: {cl['phase']} ({cl['done']} of {cl['total']} done)", ""]
@@ -337,9 +428,11 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
     if not d["followups_open"]:
         out.append(missing("None open."))
     for f in d["followups_open"][:MD_FOLLOWUPS]:
-        owner = f"@{inline(f['owner'], 100)}" if f["owner"] else missing("no owner")
+        owner = inline("@" + f["owner"], 100) if f["owner"] else missing("no owner")  # an inert @: no ping
         due_text = f"due {inline(f['due'], 40)}" if f["due"] else missing("no due date")
-        out.append(f"- **{f['ref']}** {inline(f['text'])} — {owner}, {due_text}")
+        url = f.get("link")
+        tracker = f", {link(url) or inline(url, 500)}" if url else ""
+        out.append(f"- **{f['ref']}** {inline(f['text'])} — {owner}, {due_text}{tracker}")
     if len(d["followups_open"]) > MD_FOLLOWUPS:
         out.append(f"- _and {len(d['followups_open']) - MD_FOLLOWUPS} more open ({more_cmd})_")
     if d["followups_done"]:
@@ -348,6 +441,61 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
     again = code(f"incident-tui snapshot {d['ref']} --at-seq {d['seq']}")
     out += ["", "---", "", f"_{d['ref']} as of seq {d['seq']}; {again} shows this snapshot again._", ""]
     return "\n".join(out)
+
+
+_KIND_LABEL = {
+    "decision": "decision",
+    "action": "action",
+    "mitigation": "mitigation",
+    "obs": "observation",
+    "note": "note",
+    "dataloss": "data loss",
+    "update": "status update",
+    "hypothesis": "hypothesis",
+}
+_PLURAL = {"data loss": "data-loss entries", "hypothesis": "hypotheses"}
+
+
+def _count(n: int, label: str) -> str:
+    return f"{n} {label if n == 1 else _PLURAL.get(label, label + 's')}"
+
+
+def _since_lines(d: dict[str, Any], now: datetime) -> list[str]:
+    c = d.get("since_previous_handoff")
+    if not c:
+        return []
+    at = _ts(c["at"])
+    assert at is not None
+    frm = inline(c["from"], 100) if c["from"] else "nobody"
+    to = inline(c["to"], 100) if c["to"] else "nobody"
+    out = ["", f"## Since the previous handoff ({frm} to {to} at {clock.clock(at, now)}, seq {c['seq']})", ""]
+    changed = False
+    for key in ("severity", "phase"):
+        then, cur = c[key]["then"], c[key]["now"]
+        if then != cur:
+            out.append(f"- **{key.capitalize()}:** {then} → {cur}")
+            changed = True
+    for role, v in c["roles"].items():
+        out.append(f"- **{inline(role, 40)}:** {_who(v['then'])} → {_who(v['now'])}")
+        changed = True
+    total = sum(c["counts"].values())
+    if not total:
+        out.append(missing("Nothing new since then."))
+        return out
+    if not changed:
+        out.append("- Severity, phase and roles unchanged.")
+    counts = ", ".join(_count(n, _KIND_LABEL[k]) for k, n in c["counts"].items() if k in _KIND_LABEL)
+    out.append(f"- {total} new events" + (f": {counts}" if counts else "") + ".")
+    shown = len(c["entries"])
+    if shown:
+        more = f" (last {shown} of {c['entries_total']})" if c["entries_total"] > shown else ""
+        out.append(f"- Entries since then{more}:")
+        for e in c["entries"]:
+            when = _ts(e["at"])
+            assert when is not None
+            label = _KIND_LABEL.get(e["kind"], e["kind"])
+            out.append(f"  - {clock.clock(when, now)} · {inline(e['author'], 100)} ({label}): {inline(e['text'])}")
+    return out
 
 
 # json.dumps escapes C0 controls but passes C1 controls (the one-byte CSI 0x9b), DEL,

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .model import KIND_FIELDS, KINDS, PHASES, SEVERITIES
+from .model import KIND_FIELDS, KINDS, LESSONS, PHASES, SEVERITIES
 
 MAX_TEXT = 64 * 1024
 # Roles are not listed: a team may name its own, and the fold shows whatever was assigned.
-_ALLOWED_VALUES = {"severity": SEVERITIES, "phase": PHASES}
+_ALLOWED_VALUES = {"severity": SEVERITIES, "phase": PHASES, "lesson": tuple(LESSONS)}
 
 
 class EventError(ValueError):

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from .events import Event, parse_at
-from .model import ACTIVE_PHASES, MULTI_ROLES, UPDATE_CADENCE_MIN
+from .model import ACTIVE_PHASES, DEFAULT_WHY_CHAIN, LESSONS, MULTI_ROLES, UPDATE_CADENCE_MIN
 
 
 @dataclass(slots=True)
@@ -36,6 +36,7 @@ class FollowUp:
     seq: int
     owner: str | None = None
     due: str | None = None
+    link: str | None = None  # the tracker issue or ticket (`link:URL`, `/link F3 URL`)
     done: bool = False
     done_by: str = ""
     done_at: datetime | None = None
@@ -81,7 +82,12 @@ class IncidentState:
     hypotheses: list[Hypothesis] = field(default_factory=list)
     followups: list[FollowUp] = field(default_factory=list)
     rootcause: str = ""
-    whys: list[str] = field(default_factory=list)
+    whys: list[str] = field(default_factory=list)  # every why, in order, whatever its chain
+    why_chains: dict[str, list[str]] = field(default_factory=dict)  # chain -> its whys, chains in first use
+    mitigations: list[Event] = field(default_factory=list)  # `/mitigate`: what reduced or ended the impact
+    dataloss: list[Event] = field(default_factory=list)
+    background: list[Event] = field(default_factory=list)
+    lessons: dict[str, list[Event]] = field(default_factory=lambda: {k: [] for k in LESSONS})
     detected: list[tuple[datetime, str]] = field(default_factory=list)
     last_update_at: datetime | None = None
     commander_first_at: datetime | None = None
@@ -259,8 +265,26 @@ def _settle(status: str):
 def _followup(state: IncidentState, e: Event, at: datetime) -> None:
     n = len(state.followups) + 1
     owner = e.data.get("owner") or None
-    state.followups.append(FollowUp(n, e.text, e.author, at, e.seq or 0, owner=owner, due=e.data.get("due") or None))
+    link = e.data.get("link")
+    state.followups.append(
+        FollowUp(
+            n,
+            e.text,
+            e.author,
+            at,
+            e.seq or 0,
+            owner=owner,
+            due=e.data.get("due") or None,
+            link=link if isinstance(link, str) and link else None,
+        )
+    )
     _see(state, owner)
+
+
+def _followup_link(state: IncidentState, e: Event, at: datetime) -> None:
+    f = state.followup(e.data["number"])
+    if f is not None:
+        f.link = e.data["url"] or None
 
 
 def _followup_done(state: IncidentState, e: Event, at: datetime) -> None:
@@ -275,6 +299,22 @@ def _rootcause(state: IncidentState, e: Event, at: datetime) -> None:
 
 def _why(state: IncidentState, e: Event, at: datetime) -> None:
     state.whys.append(e.text)
+    chain = e.data.get("chain")
+    chain = chain if isinstance(chain, str) and chain else DEFAULT_WHY_CHAIN
+    state.why_chains.setdefault(chain, []).append(e.text)
+
+
+def _collect(name: str):
+    def handler(state: IncidentState, e: Event, at: datetime) -> None:
+        getattr(state, name).append(e)
+
+    return handler
+
+
+def _lesson(state: IncidentState, e: Event, at: datetime) -> None:
+    bucket = state.lessons.get(e.data["lesson"])
+    if bucket is not None:
+        bucket.append(e)
 
 
 def _detected(state: IncidentState, e: Event, at: datetime) -> None:
@@ -311,6 +351,11 @@ _HANDLERS = {
     "hypothesis.rejected": _settle("rejected"),
     "followup": _followup,
     "followup.done": _followup_done,
+    "followup.link": _followup_link,
+    "mitigation": _collect("mitigations"),
+    "dataloss": _collect("dataloss"),
+    "background": _collect("background"),
+    "lesson": _lesson,
     "rootcause": _rootcause,
     "why": _why,
     "detected": _detected,

@@ -42,6 +42,10 @@ TEXT_KINDS: tuple[str, ...] = (
     "rootcause",
     "why",
     "followup",
+    "mitigation",
+    "dataloss",
+    "background",
+    "lesson",
 )
 STATE_KINDS: tuple[str, ...] = (
     "incident.declared",
@@ -59,6 +63,7 @@ STATE_KINDS: tuple[str, ...] = (
     "checklist.set",
     "snapshot",
     "alert",
+    "followup.link",
 )
 KINDS = frozenset(TEXT_KINDS + STATE_KINDS)
 
@@ -80,7 +85,14 @@ KIND_FIELDS: dict[str, dict[str, type]] = {
     "checklist.set": {"phase": str, "item": str, "done": bool},
     "snapshot": {"at_seq": int},
     "alert": {"status": str, "fingerprint": str, "labels": dict, "summary": str, "url": str, "group": str},
+    "lesson": {"text": str, "lesson": str},
+    "followup.link": {"number": int, "url": str},
 }
+
+# `/lesson well|wrong|lucky TEXT`: the postmortem's "Lessons learned", in this order.
+LESSONS: dict[str, str] = {"well": "What went well", "wrong": "What went wrong", "lucky": "Where we got lucky"}
+# `/why [CHAIN:] TEXT`: a why without a chain name belongs to this one.
+DEFAULT_WHY_CHAIN = "impact"
 
 
 def normalize_severity(text: str) -> str | None:

@@ -95,6 +95,7 @@ def incident_state(state: IncidentState, runbooks: Runbooks, now: datetime) -> d
                     "done": f.done,
                     "author": f.author,
                     "at": _t(f.at),
+                    "link": f.link,
                 }
                 for f in state.followups
             ],
@@ -106,6 +107,12 @@ def incident_state(state: IncidentState, runbooks: Runbooks, now: datetime) -> d
             "last_update_at": _t(state.last_update_at),
             "next_update_due": _t(state.next_update_due()),
             "events": len(state.timeline),
+            # Added by the second pass (SPEC 9): keys are only ever added, at the end.
+            "why_chains": {chain: list(whys) for chain, whys in state.why_chains.items()},
+            "mitigations": [e.text for e in state.mitigations],
+            "dataloss": [e.text for e in state.dataloss],
+            "background": [e.text for e in state.background],
+            "lessons": {k: [e.text for e in v] for k, v in state.lessons.items()},
         }
     )
     return d

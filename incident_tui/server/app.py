@@ -196,12 +196,17 @@ class Api:
 
     async def postmortem(self, request: Request) -> Response:
         try:
-            from ..docs import postmortem_document
+            from ..docs import postmortem_document, postmortem_json
         except ImportError as exc:
             raise ApiError(501, f"postmortems are not available in this build: {exc}") from None
+        fmt = request.query_params.get("format", "md")
+        if fmt not in ("md", "json"):
+            raise ApiError(400, f"format must be md or json, not {fmt!r}")
+        render = postmortem_json if fmt == "json" else postmortem_document
         with self.hub.lock:
-            text = postmortem_document(self._state(request.path_params["ref"]), self.runbooks, now_utc())
-        return Response(text, media_type="text/markdown; charset=utf-8")
+            text = render(self._state(request.path_params["ref"]), self.runbooks, now_utc())
+        media = "application/json" if fmt == "json" else "text/markdown; charset=utf-8"
+        return Response(text, media_type=media)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

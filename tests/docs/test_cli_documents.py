@@ -73,10 +73,22 @@ def test_postmortem_to_stdout_and_to_a_file(run: Run, demo_store: Path, tmp_path
     r = run("postmortem", "INC-1")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("# Postmortem: INC-1 · Checkout failing with 502s for EU customers\n")
-    assert "| Time to resolve | 48m |" in r.stdout
+    assert "| Time to resolve | 54m | 48m |" in r.stdout
     out = tmp_path / "pm.md"
     assert run("postmortem", "1", "-o", str(out)).returncode == 0
     assert out.read_text(encoding="utf-8").split("\n## ")[1:] == r.stdout.split("\n## ")[1:]
+
+
+def test_postmortem_json_for_tools(demo_store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from incident_tui.cli import main
+
+    assert main(["--store", str(demo_store), "postmortem", "INC-1", "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["schema"], d["version"], d["ref"]) == ("incident-tui/postmortem", 1, "INC-1")
+    assert d["metrics"]["from_declaration"]["resolve_seconds"] == 48 * 60
+    assert d["metrics"]["from_impact_start"]["resolve_seconds"] == 54 * 60
+    assert {"what": "mitigations", "command": "/mitigate TEXT"} in d["missing"]
+    assert len(d["timeline"]) == 58
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
 from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+from mdit_py_plugins.tasklists import tasklists_plugin
 
 from incident_tui.docs import postmortem_document, snapshot_document
-from incident_tui.docs.markdown import inline
+from incident_tui.docs.markdown import WJ, inline
 from incident_tui.domain.checklists import Runbooks
 from incident_tui.domain.text import safe_text
 
@@ -45,10 +48,20 @@ HOSTILE = [
     "\\# already escaped",
     "\t\ttabbed",
     "<details><summary>x</summary>",
+    "@team @everyone @here please look",
+    "see #1105 and gitlab-org/gitlab#42",
+    "https://gitlab.com/gitlab-com/infrastructure/issues/1105",
+    "[^1] footnote and [^1]: defined",
+    "- [ ] a task",
+    "www.evil.example and evil.example/x",
+    "javascript:alert(1)",
+    "~300 GB -> 4.5 GB via pg_dump",
+    "https://x.example/a|b) <https://y.example/>",
 ]
 
-# GitHub-flavoured: tables and strikethrough on top of CommonMark, as most viewers render.
-MD = MarkdownIt("commonmark").enable("table").enable("strikethrough")
+# GitHub-flavoured: tables, strikethrough and bare-URL links on top of CommonMark, with
+# task lists and footnotes, as GitHub and GitLab render a pasted document.
+MD = MarkdownIt("gfm-like").use(tasklists_plugin).use(footnote_plugin)
 
 
 def build(text: Callable[[int], str]) -> Script:
@@ -81,6 +94,19 @@ def build(text: Callable[[int], str]) -> Script:
     for i in (0, 3, 7, 12, 24):
         s.add(21, "why", {"text": text(i)})
     s.add(22, "followup.done", {"number": 2})
+    # The second pass's fields (SPEC 9): every one takes user text.
+    for i in range(len(HOSTILE)):
+        s.add(4 + i / 10, "mitigation", {"text": text(i)}, author=text(i + 2))
+        s.add(4 + i / 10, "note", {"text": text(i)})
+        s.add(23, "dataloss", {"text": text(i)})
+        s.add(23, "background", {"text": text(i)})
+        s.add(23, "why", {"text": text(i), "chain": text(i + 3)})
+        s.add(23, "lesson", {"text": text(i), "lesson": ("well", "wrong", "lucky")[i % 3]})
+    s.add(24, "followup", {"text": text(30), "owner": text(29), "link": text(31)})
+    s.add(24, "followup", {"text": text(31), "link": text(37)})
+    s.add(25, "followup.link", {"number": 1, "url": text(35)})
+    s.add(26, "snapshot", {"at_seq": 20, "from": text(1), "to": text(30)})
+    s.add(27, "note", {"text": text(32)})
     return s
 
 
@@ -92,19 +118,37 @@ def benign(i: int) -> str:
     return f"plain{i}"
 
 
+def _web_link(tok: object) -> bool:
+    href = str(getattr(tok, "attrs", {}).get("href", ""))
+    return href.startswith(("http://", "https://"))
+
+
 def structure(markdown: str) -> list[tuple[str, str, tuple[str, ...]]]:
-    """Block tokens, and inside each inline the kinds of its children except plain text."""
+    """Block tokens, and inside each inline the kinds of its children except plain text
+    and web links (URLs typed into an entry stay links, by design; nothing else may)."""
     out = []
     for tok in MD.parse(markdown):
-        kids = tuple(c.type for c in tok.children or () if c.type != "text")
-        out.append((tok.type, tok.tag, kids))
+        kids = []
+        web = False
+        for c in tok.children or ():
+            if c.type == "link_open" and _web_link(c):
+                web = True
+                continue
+            if c.type == "link_close" and web:
+                web = False
+                continue
+            if c.type != "text":
+                kids.append(c.type)
+        out.append((tok.type, tok.tag, tuple(kids)))
     return out
 
 
 def plain_texts(markdown: str) -> list[str]:
-    """What a reader sees: the text of every inline run."""
+    """What a reader sees: the text of every inline run (word joiners are invisible)."""
     return [
-        "".join(c.content for c in tok.children or () if c.type == "text") for tok in MD.parse(markdown) if tok.children
+        "".join(c.content for c in tok.children or () if c.type == "text").replace(WJ, "")
+        for tok in MD.parse(markdown)
+        if tok.children
     ]
 
 
@@ -156,7 +200,7 @@ def table_rows(markdown: str) -> list[list[str]]:
         elif tok.type == "tr_close":
             in_row = False
         elif tok.type == "inline" and in_row:
-            rows[-1].append("".join(c.content for c in tok.children or () if c.type == "text"))
+            rows[-1].append("".join(c.content for c in tok.children or () if c.type == "text").replace(WJ, ""))
     return rows
 
 
@@ -167,7 +211,8 @@ def test_timeline_cells_hold_the_text_and_author_as_typed(runbooks: Runbooks) ->
     for i in range(len(HOSTILE)):
         assert ["", "Observation: " + shown(i), shown(i + 1)] in [["", *r[1:]] for r in rows], HOSTILE[i]
     followups = [r for r in rows if r and r[0] == "F1"]
-    assert followups == [["F1", shown(1), shown(2), shown(3)]]
+    assert followups == [["F1", shown(1), shown(2), shown(3), shown(35)]]  # not a URL: shown as text
+    assert [r for r in rows if r and r[0] == "F3"] == [["F3", shown(30), shown(29), "no due date", shown(31)]]
 
 
 def test_snapshot_json_keeps_user_text_exactly_as_typed(runbooks: Runbooks) -> None:
@@ -182,6 +227,7 @@ def test_snapshot_json_keeps_user_text_exactly_as_typed(runbooks: Runbooks) -> N
         "due": HOSTILE[3],
         "author": "alice",
         "at": d["followups_open"][0]["at"],
+        "link": HOSTILE[35],
     }
 
 
@@ -190,7 +236,7 @@ def test_snapshot_json_keeps_user_text_exactly_as_typed(runbooks: Runbooks) -> N
     [
         ("# pwned", "\\# pwned"),
         ("| a | b |", "\\| a \\| b \\|"),
-        ("<script>", "\\<script\\>"),
+        ("<script>", "\\<script>"),
         ("---", "\\---"),
         ("1. one", "1\\. one"),
         ("`x`", "\\`x\\`"),
@@ -215,3 +261,48 @@ def test_snapshot_json_escapes_terminal_controls_but_keeps_the_value(runbooks: R
     assert not [c for c in text if (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F or c in "\u202e\u2028"]
     d = json.loads(text)
     assert d["title"] == d["summary"] == d["decisions"][0]["text"] == nasty
+
+
+MENTION = re.compile(r"(?<![0-9A-Za-z_.+\-])@[0-9A-Za-z_]")
+REFERENCE = re.compile(r"#[0-9]")
+
+
+@pytest.mark.parametrize("doc", ["postmortem", "snapshot", "snapshot mid"])
+def test_a_pasted_document_pings_nobody_and_references_no_issue(runbooks: Runbooks, doc: str) -> None:
+    md = documents(build(hostile), runbooks)[doc]
+    for tok in MD.parse(md):
+        for c in tok.children or ():
+            if c.type == "text":
+                assert not MENTION.search(c.content), c.content
+                assert not REFERENCE.search(c.content), c.content
+    # What the reader sees is what was typed: the joiner is invisible.
+    assert doc == "snapshot mid" or any("@team @everyone @here please look" in t for t in plain_texts(md))
+
+
+def test_urls_stay_links_and_no_other_link_is_made(runbooks: Runbooks) -> None:
+    md = documents(build(hostile), runbooks)["postmortem"]
+    hrefs = [c.attrs["href"] for tok in MD.parse(md) for c in tok.children or () if c.type == "link_open"]
+    assert "https://gitlab.com/gitlab-com/infrastructure/issues/1105" in hrefs
+    assert {"https://x.example/a", "https://y.example/"} <= set(hrefs)  # a URL ends at `|` (a cell's edge)
+    assert all(h.startswith(("http://", "https://")) for h in hrefs), [h for h in hrefs if "http" not in h[:5]]
+    assert not [tok for tok in MD.parse(md) if tok.type in ("html_block", "footnote_block", "code_block", "fence")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("~300 GB -> 4.5 GB", "~300 GB -> 4.5 GB"),
+        ("pg_dump and pg_basebackup", "pg_dump and pg_basebackup"),
+        ("_em_ and ~~strike~~", "\\_em\\_ and ~\\~strike\\~\\~"),
+        ("@team look", f"@{WJ}team look"),
+        ("mail bob@example.com", "mail bob@example.com"),
+        ("fix #1105", f"fix #{WJ}1105"),
+        ("#db at the start", "#db at the start"),
+        ("# heading", "\\# heading"),
+        ("-> up", "-> up"),
+        ("2026-01-31 outage", "2026-01-31 outage"),
+        ("see https://example.com/a_b_(c).", "see <https://example.com/a_b_(c)>."),
+    ],
+)
+def test_inline_leaves_what_cannot_change_structure_as_typed(text: str, expected: str) -> None:
+    assert inline(text) == expected

@@ -45,12 +45,12 @@ def test_postmortem_metrics_table_shows_the_scripted_values(script: Script, runb
     md = postmortem_document(scripted(script).state, runbooks, script.at(500))
     metrics = section(md, "## Metrics")
     assert metrics.split("\n")[:6] == [
-        "| Metric | Value | Measured |",
-        "|---|---|---|",
-        "| Time to detect | 10m | impact began 09:50:00 → declared 10:00:00 |",
-        "| Time to acknowledge | 4m | declared → first commander (carol) 10:04:00 |",
-        "| Time to mitigate | 40m | declared → monitoring 10:40:00 |",
-        "| Time to resolve | 1h 00m | declared → resolved 11:00:00 |",
+        "| Metric | From impact start | From declaration | Measured |",
+        "|---|---|---|---|",
+        "| Time to detect | 10m | — | impact began 09:50:00 → declared 10:00:00 |",
+        "| Time to acknowledge | 14m | 4m | → first commander (carol) 10:04:00 |",
+        "| Time to mitigate | 50m | 40m | → monitoring 10:40:00 |",
+        "| Time to resolve | 1h 10m | 1h 00m | → resolved 11:00:00 |",
     ]
     assert (
         "### Time at each severity (declared → resolved)\n\n| Severity | Time | Share |\n|---|---|---|\n"
@@ -58,7 +58,13 @@ def test_postmortem_metrics_table_shows_the_scripted_values(script: Script, runb
     ) in metrics
     story = "SEV1 at peak (declared SEV3, escalated to SEV2 at 10:10:00, escalated to SEV1 at 10:20:00,"
     assert f"- **Severity:** {story} downgraded to SEV2 at 10:45:00, downgraded to SEV4 at 11:10:00)" in md
-    assert "- **Impact began:** 2026-03-02 09:50:00 CET, 10m before the incident was declared." in md
+    assert (
+        "- **Impact window:** from 2026-03-02 09:50:00 CET (impact began) to 2026-03-02 10:40:00 CET"
+        " (mitigated, 50m) and 2026-03-02 11:00:00 CET (resolved, 1h 10m)." in md
+    )
+    assert (
+        "- **Detected:** Customer report via support; declared 2026-03-02 10:00:00 CET, 10m after impact began." in md
+    )
 
 
 def test_unresolved_incident_counts_severity_time_until_now_and_leaves_the_rest_open(script: Script) -> None:
@@ -76,10 +82,10 @@ def test_detected_logged_after_declaration_is_not_a_time_to_detect(script: Scrip
     assert incident_metrics(state, script.at(10)).time_to_detect is None
     md = postmortem_document(state, runbooks, script.at(10))
     assert (
-        "| Time to detect | _not available_ | needs a `/detected` entry back-dated (`@HH:MM`) to when impact began |"
-        in md
+        "| Time to detect | _impact start unknown_ | — | needs a `/detected` entry back-dated (`@HH:MM`)"
+        " to when impact began |" in md
     )
-    assert "- **Detected by:** Alert from synthetic checks" in md
+    assert "- **Detected:** Alert from synthetic checks; declared 2026-03-02 10:00:00 CET." in md
 
 
 def test_back_dated_severity_change_before_declaration_is_clipped(script: Script) -> None:

@@ -115,7 +115,7 @@ def test_unknown_incident_and_route_answer_404_json(server: ThreadServer) -> Non
         assert "error" in r.json()
 
 
-@pytest.mark.parametrize("path", ["snapshot?format=md", "snapshot?format=json", "postmortem"])
+@pytest.mark.parametrize("path", ["snapshot?format=md", "snapshot?format=json", "postmortem", "postmortem?format=json"])
 def test_documents_answer_or_say_not_implemented(server: ThreadServer, path: str) -> None:
     post(server.url, seeded()[1])
     r = httpx.get(f"{server.url}/api/v1/incidents/INC-1/{path}")
@@ -126,11 +126,20 @@ def test_documents_answer_or_say_not_implemented(server: ThreadServer, path: str
     assert "db down" in r.text
 
 
-def test_snapshot_refuses_an_unknown_format(server: ThreadServer) -> None:
+@pytest.mark.parametrize("doc", ["snapshot", "postmortem"])
+def test_documents_refuse_an_unknown_format(server: ThreadServer, doc: str) -> None:
     post(server.url, seeded()[1])
-    r = httpx.get(f"{server.url}/api/v1/incidents/INC-1/snapshot", params={"format": "pdf"})
+    r = httpx.get(f"{server.url}/api/v1/incidents/INC-1/{doc}", params={"format": "pdf"})
     assert r.status_code in (400, 501)
     assert "error" in r.json()
+
+
+def test_postmortem_json_over_the_api_is_the_documented_schema(server: ThreadServer) -> None:
+    post(server.url, seeded()[1])
+    r = httpx.get(f"{server.url}/api/v1/incidents/INC-1/postmortem", params={"format": "json"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    d = r.json()
+    assert (d["schema"], d["version"], d["ref"], d["title"]) == ("incident-tui/postmortem", 1, "INC-1", "db down")
 
 
 def test_per_person_token_sets_the_author(thread_server, tmp_path: Path) -> None:
