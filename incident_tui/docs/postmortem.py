@@ -494,6 +494,9 @@ def _describe(e: Event, prev_sev: dict[int, str], hyp_text: dict[int, str]) -> s
         if k == "hypothesis.rejected":
             return f"**Ruled out** H{n}: {text}{note}"
         return f"**Confirmed** H{n}: {text}{note}"
+    if k == "alert":
+        url = link(d.get("url"))
+        return f"Alert {inline(d.get('status', ''), 20)}: {inline(d.get('summary', ''))}" + (f" ({url})" if url else "")
     if k == "impact.set":
         return f"Impact assessed: {inline(d.get('value', ''))}"
     if k == "category.set":
