@@ -19,7 +19,7 @@ from .domain.checklists import RunbookError, Runbooks, load_runbooks
 from .domain.events import Event, now_utc
 from .domain.fold import IncidentState, Registry
 from .domain.model import PHASES
-from .domain.serialize import age_text, incident_state, incident_summary
+from .domain.serialize import age_text, checklist_view, incident_state, incident_summary
 from .domain.text import safe_text
 from .store import Store, StoreError, open_store
 
@@ -254,10 +254,9 @@ def cmd_show(ctx: Context, a: argparse.Namespace) -> int:
     for role in ("commander", "deputy", "scribe", "comms", "sme"):
         out.append(f"  {role:<10} {t(', '.join(s.holders(role))) or '-'}")
     out.append(f"checklist ({s.phase})")
-    for i, item in enumerate(ctx.runbooks.get(s.phase, ()), 1):
-        mark = s.is_checked(s.phase, item.id)
-        by = f"  ({t(mark.by)})" if mark else ""
-        out.append(f"  [{'x' if mark else ' '}] {i}. {item.text}{by}")
+    for item in checklist_view(s, ctx.runbooks):
+        by = "  (automatic)" if item["automatic"] else f"  ({t(item['by'])})" if item["by"] else ""
+        out.append(f"  [{'x' if item['done'] else ' '}] {item['n']}. {item['text']}{by}")
     if s.hypotheses:
         out.append("hypotheses")
         for h in s.hypotheses:

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-from ..domain.checklists import Runbooks
+from ..domain.checklists import Runbooks, item_status
 from ..domain.events import Event, format_at, parse_at
 from ..domain.fold import FollowUp, IncidentState
 from ..domain.model import ACTIVE_PHASES, DEFAULT_WHY_CHAIN, LESSONS, SEVERITIES, UPDATE_CADENCE_MIN
@@ -735,7 +735,7 @@ def _checklists(s: IncidentState, runbooks: Runbooks) -> list[tuple[str, tuple[A
     for phase in dict.fromkeys(p for p, _at, _seq in s.phase_history):
         items = tuple(runbooks.get(phase, ()))
         if items:
-            left = [(i, it.text) for i, it in enumerate(items, 1) if not s.is_checked(phase, it.id)]
+            left = [(i, it.text) for i, it in enumerate(items, 1) if not item_status(s, phase, it).done]
             out.append((phase, items, left))
     return out
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
-from ..domain.checklists import Runbooks
+from ..domain.checklists import Runbooks, item_status
 from ..domain.events import Event, format_at, parse_at
 from ..domain.fold import IncidentState, Registry
 from ..domain.model import MULTI_ROLES, ROLES, SEVERITY_MEANING, UPDATE_CADENCE_MIN
@@ -172,10 +172,13 @@ def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime)
     observations, n_observations = _last_of_kind(state, "obs", LAST_N)
     notes, n_notes = _last_of_kind(state, "note", LAST_N)
     items = runbooks.get(state.phase, ())
-    open_items = [
-        {"n": i, "id": item.id, "text": item.text}
-        for i, item in enumerate(items, 1)
-        if state.is_checked(state.phase, item.id) is None
+    statuses = [(i, item, item_status(state, state.phase, item)) for i, item in enumerate(items, 1)]
+    open_items = [{"n": i, "id": item.id, "text": item.text} for i, item, st in statuses if not st.done]
+    # Done items say how: ticked by someone, or automatic (the state meets the item's `when`).
+    done_items = [
+        {"n": i, "id": item.id, "text": item.text, "automatic": st.auto, "by": st.mark.by if st.mark else None}
+        for i, item, st in statuses
+        if st.done
     ]
     due = state.next_update_due()
     cadence = UPDATE_CADENCE_MIN.get(state.severity)
@@ -216,6 +219,7 @@ def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime)
             "total": len(items),
             "done": len(items) - len(open_items),
             "open": open_items,
+            "done_items": done_items,
         },
         "followups_open": [
             {
@@ -421,8 +425,12 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
         out.append(missing(f"Phase {cl['phase']} has no checklist."))
     elif not cl["open"]:
         out.append(missing("Every item is done."))
-    for item in cl["open"]:
-        out.append(f"- [ ] {item['n']}. {inline(item['text'])}")
+    for item in sorted([*cl["open"], *cl.get("done_items", ())], key=lambda i: i["n"]):
+        if "automatic" not in item:
+            out.append(f"- [ ] {item['n']}. {inline(item['text'])}")
+        else:
+            how = "automatic" if item["automatic"] else f"ticked by {inline(item['by'] or '?', 100)}"
+            out.append(f"- [x] {item['n']}. {inline(item['text'])} ({how})")
 
     out += ["", "## Open follow-ups", ""]
     if not d["followups_open"]:

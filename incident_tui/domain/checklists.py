@@ -1,13 +1,22 @@
-"""Per-phase checklists: the package's runbook files, or a team's own folder of them."""
+"""Per-phase checklists: the package's runbook files, or a team's own folder of them.
+
+An item may name a condition on the incident's state (`when = "role:commander"`): it
+then counts as done, marked automatic, as soon as the state satisfies it, so a
+commander does not type `/check` for what the timeline already shows. Manual ticks
+still work on every item; an item is done when ticked or when its condition holds.
+"""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from .model import PHASES
+from .fold import CheckMark, IncidentState
+from .model import PHASES, ROLES
 
 
 class RunbookError(ValueError):
@@ -18,6 +27,58 @@ class RunbookError(ValueError):
 class ChecklistItem:
     id: str
     text: str
+    when: str | None = None  # a condition (CONDITIONS) that makes the item done by itself
+
+
+def _since_phase(state: IncidentState, phase: str, at: datetime | None) -> bool:
+    entered = state.phase_entered.get(phase)
+    return at is not None and (entered is None or at >= entered)
+
+
+# Each condition: (what it means, for help and errors; the test on the state and phase).
+CONDITIONS: dict[str, tuple[str, Callable[[IncidentState, str], bool]]] = {
+    # The declaration always carries a severity (SEV3 unless given): SEV3 with no `/sev`
+    # since is the default nobody chose, anything else was a decision.
+    "severity": ("a severity was chosen", lambda s, p: len(s.severity_history) > 1 or s.severity != "SEV3"),
+    "category": ("the incident is categorized", lambda s, p: bool(s.category)),
+    "impact": ("the impact is described", lambda s, p: bool(s.impact)),
+    "summary": ("the summary is written", lambda s, p: bool(s.summary)),
+    "update": ("a stakeholder update was sent", lambda s, p: s.last_update_at is not None),
+    "update:phase": (
+        "a stakeholder update was sent in this phase",
+        lambda s, p: _since_phase(s, p, s.last_update_at),
+    ),
+    "hypothesis": ("a hypothesis was stated", lambda s, p: bool(s.hypotheses)),
+    "rootcause": ("the root cause is recorded", lambda s, p: bool(s.rootcause)),
+    "whys": ("a why is recorded", lambda s, p: bool(s.whys)),
+    "followup": ("a follow-up was filed", lambda s, p: bool(s.followups)),
+    "followups-owned": (
+        "every follow-up has an owner and a due date",
+        lambda s, p: bool(s.followups) and all(f.owner and f.due for f in s.followups),
+    ),
+    **{f"role:{role}": (f"someone holds {role}", lambda s, p, role=role: bool(s.holders(role))) for role in ROLES},
+}
+
+
+def condition_met(state: IncidentState, phase: str, when: str | None) -> bool:
+    if not when:
+        return False
+    found = CONDITIONS.get(when)
+    return found is not None and found[1](state, phase)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStatus:
+    done: bool
+    auto: bool  # done because its condition holds (whether or not someone also ticked it)
+    mark: CheckMark | None  # the last manual tick, if it is a tick
+
+
+def item_status(state: IncidentState, phase: str, item: ChecklistItem) -> ItemStatus:
+    """Done when its condition holds or someone ticked it (the one rule every view uses)."""
+    mark = state.is_checked(phase, item.id)
+    auto = condition_met(state, phase, item.when)
+    return ItemStatus(auto or mark is not None, auto, mark)
 
 
 Runbooks = dict[str, tuple[ChecklistItem, ...]]
@@ -42,7 +103,11 @@ def _parse(name: str, raw: bytes) -> tuple[str, tuple[ChecklistItem, ...]]:
         if item_id in seen:
             raise RunbookError(f"{name}: item id {item_id!r} appears twice")
         seen.add(item_id)
-        items.append(ChecklistItem(item_id, raw_item["text"]))
+        when = raw_item.get("when")
+        if when is not None and (not isinstance(when, str) or when not in CONDITIONS):
+            known = ", ".join(CONDITIONS)
+            raise RunbookError(f"{name}: item {item_id!r} has an unknown condition {when!r}; conditions are {known}")
+        items.append(ChecklistItem(item_id, raw_item["text"], when or None))
     return phase, tuple(items)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .checklists import Runbooks
+from .checklists import Runbooks, item_status
 from .events import format_at
 from .fold import Hypothesis, IncidentState
 
@@ -60,13 +60,17 @@ def checklist_view(state: IncidentState, runbooks: Runbooks, phase: str | None =
     phase = phase or state.phase
     out = []
     for i, item in enumerate(runbooks.get(phase, ()), 1):
-        mark = state.is_checked(phase, item.id)
+        st = item_status(state, phase, item)
+        mark = st.mark
         out.append(
             {
                 "n": i,
                 "id": item.id,
                 "text": item.text,
-                "done": mark is not None,
+                "done": st.done,
+                # True: done because the state satisfies the item's `when` condition.
+                "automatic": st.auto,
+                "when": item.when,
                 "by": mark.by if mark else None,
                 "at": _t(mark.at) if mark else None,
             }

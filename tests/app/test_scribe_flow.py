@@ -184,9 +184,9 @@ async def test_f7_ticks_a_checklist_item_and_f6_assigns_a_role_through_the_same_
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await pilot.press("f7")
         await wait_for(pilot, lambda: isinstance(app.screen, CheckScreen))
-        await pilot.press("enter")  # the first open item is highlighted
+        await pilot.press("enter")  # the first open item is highlighted (1 ticked itself: a commander)
         await wait_for(pilot, lambda: store.read()[-1].kind == "checklist.set")
-        assert store.read()[-1].author == "bob" and store.read()[-1].data["index"] == 1
+        assert store.read()[-1].author == "bob" and store.read()[-1].data["index"] == 2
 
         await pilot.press("f6")
         await wait_for(pilot, lambda: isinstance(app.screen, AssignScreen))

@@ -61,8 +61,10 @@ def test_mid_incident_snapshot_tells_the_next_commander_what_is_going_on(demo: D
         "- 15:14:00 · alice: Roll back checkout-api EU to v2.40 instead of scaling the pool #rollback"
     )
     assert section(md, "## Last actions") == "_None recorded yet (`/action TEXT`)._"
-    checklist = section(md, "## Checklist: mitigating (0 of 6 done)").split("\n")
+    checklist = section(md, "## Checklist: mitigating (2 of 6 done)").split("\n")
     assert checklist[0] == "- [ ] 1. Record every action and decision in the timeline"
+    # Hypotheses stated and an SME assigned: those items ticked themselves.
+    assert checklist[1].startswith("- [x] 2. State hypotheses") and checklist[1].endswith("(automatic)")
     assert len(checklist) == 6
     assert section(md, "## Open follow-ups") == "_None open._"
     assert md.endswith(f"`incident-tui snapshot INC-1 --at-seq {at}` shows this snapshot again._\n")
@@ -132,7 +134,8 @@ def test_snapshot_json_is_the_documented_schema(demo: Demo, runbooks: Runbooks) 
     assert d["schema"] == "incident-tui/snapshot" and d["version"] == 1
     assert d["ref"] == "INC-1" and d["id"] == demo.incident and d["seq"] == 30
     assert list(d["roles"]) == ["commander", "deputy", "scribe", "comms", "sme"]
-    assert d["checklist"]["phase"] == "mitigating" and d["checklist"]["done"] == 1
+    assert d["checklist"]["phase"] == "mitigating" and d["checklist"]["done"] == 3
+    assert [(i["n"], i["automatic"]) for i in d["checklist"]["done_items"]] == [(1, False), (2, True), (4, True)]
     assert d["next_update"] == {
         "due_at": "2026-11-27T14:36:00.000Z",
         "status": "due",

@@ -3,7 +3,7 @@ so every change still goes through the one path: command -> events -> store."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual import on
@@ -129,6 +129,22 @@ class AssignScreen(_Form):
         self.dismiss(f"/assign {role} {user}")
 
 
+class StopAtEnds(OptionList):
+    """An option list whose cursor stops at the first and last item: a checklist read
+    top to bottom should not jump from its last item back to its first."""
+
+    def _step(self, direction: Literal[-1, 1]) -> None:
+        if self.option_count:
+            at = 0 if self.highlighted is None else self.highlighted + direction
+            self.highlighted = min(max(at, 0), self.option_count - 1)
+
+    def action_cursor_up(self) -> None:
+        self._step(-1)
+
+    def action_cursor_down(self) -> None:
+        self._step(1)
+
+
 class CheckScreen(_Form):
     """The current phase's checklist; Enter toggles the highlighted item (`/check N`)."""
 
@@ -138,6 +154,7 @@ class CheckScreen(_Form):
         super().__init__()
         self._state = state
         self._items = checklist_view(state, runbooks)
+        self._untick: str | None = None  # the done item a first Enter asked about
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -146,14 +163,19 @@ class CheckScreen(_Form):
                 options = []
                 for item in self._items:
                     mark = "✔" if item["done"] else "☐"
-                    by = f" ({safe_text(item['by'], 30, oneline=True)})" if item["done"] else ""
+                    if item["automatic"]:
+                        by = " (auto)"
+                    elif item["done"]:
+                        by = f" ({safe_text(item['by'] or '', 30, oneline=True)})"
+                    else:
+                        by = ""
                     label = f"{item['n']:>2} {mark} {safe_text(item['text'], 200, oneline=True)}{by}"
                     options.append(Option(Text(label), id=str(item["n"])))
-                yield OptionList(*options)
+                yield StopAtEnds(*options)
             else:
                 yield Label(Text("this phase has no checklist"))
             yield Static(classes="form-error")
-            yield Label(Text("↑↓ item · Enter ticks/unticks · Escape cancels"), classes="form-help")
+            yield Label(Text("↑↓ item · Enter ticks (asks before unticking) · Escape cancels"), classes="form-help")
 
     def on_mount(self) -> None:
         if self._items:
@@ -164,7 +186,23 @@ class CheckScreen(_Form):
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(f"/check {event.option.id}")
+        n = str(event.option.id)
+        item = self._items[int(n) - 1]
+        if item["automatic"]:
+            self.error(f"item {n} ticks itself: it is done while the incident shows it")
+            return
+        if item["done"] and self._untick != n:
+            # Unticking someone's tick is rarely meant: say so and wait for a second Enter.
+            self._untick = n
+            self.error(f"item {n} is done: Enter again unticks it, Escape keeps it")
+            return
+        self.dismiss(f"/check {n}")
+
+    @on(OptionList.OptionHighlighted)
+    def _moved(self) -> None:
+        if self._untick is not None:
+            self._untick = None
+            self.error("")
 
 
 class FilterScreen(_Form):

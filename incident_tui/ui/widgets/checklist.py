@@ -22,7 +22,10 @@ def checklist_text(state: IncidentState, runbooks: Runbooks, width: int = 60) ->
         if i:
             text.append("\n")
         body = safe_text(item["text"], 300, oneline=True)
-        if item["done"]:
+        if item["automatic"]:
+            # Done by itself: the state meets the item's condition (no one typed /check).
+            hang(text, f"{item['n']:>2} ✔ ", "bold green", body + " · auto", "dim", width)
+        elif item["done"]:
             body += f" ✔ {safe_text(item['by'] or '', 40, oneline=True)}"
             hang(text, f"{item['n']:>2} ✔ ", "bold green", body, "dim", width)
         else:
