@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, TextArea
 
 from incident_tui.domain.checklists import Runbooks, load_runbooks
 from incident_tui.store.jsonfile import JsonStore
@@ -33,6 +33,13 @@ def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
         original(self, event)
 
     monkeypatch.setattr(Input, "_on_mount", on_mount)
+    original_area = TextArea._on_mount
+
+    def on_mount_area(self: TextArea, event) -> None:  # type: ignore[no-untyped-def]
+        self.cursor_blink = False
+        original_area(self, event)
+
+    monkeypatch.setattr(TextArea, "_on_mount", on_mount_area)
 
 
 @pytest.fixture

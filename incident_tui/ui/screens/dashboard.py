@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Static, TextArea
 
 from ...domain.commands import COMMANDS, CommandError, to_events
 from ...domain.events import Event
@@ -197,7 +197,11 @@ class DashboardScreen(Screen[None]):
     def tick(self) -> None:
         """Once a second: the clocks move even when nothing happens."""
         if self.is_current:
-            self.query_one(IncidentHeader).tick(self.state, self.war.now(), self.war.link, len(self.war.pending))
+            try:
+                header = self.query_one(IncidentHeader)
+            except NoMatches:  # mounting or unmounting under load: the next tick draws it
+                return
+            header.tick(self.state, self.war.now(), self.war.link, len(self.war.pending))
 
     @on(TimelineChanged)
     def _timeline_changed(self) -> None:
@@ -231,14 +235,15 @@ class DashboardScreen(Screen[None]):
     def _bar_hint(self, message: CommandBar.Hint) -> None:
         self.show_hint(message.text)
 
-    @on(Input.Changed, "CommandBar")
-    def _changed(self, event: Input.Changed) -> None:
-        self._typed = event.value
+    @on(TextArea.Changed, "CommandBar")
+    def _changed(self, event: TextArea.Changed) -> None:
+        value = event.text_area.text
+        self._typed = value
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft)
-        if event.value:  # an emptied bar keeps the last word ("logged …") in view
-            self.show_hint(self._usage(event.value))
+        if value:  # an emptied bar keeps the last word ("logged …") in view
+            self.show_hint(self._usage(value))
 
     def _usage(self, value: str) -> str:
         text = value.lstrip()
@@ -267,8 +272,8 @@ class DashboardScreen(Screen[None]):
             except OSError as exc:
                 self.show_hint(f"could not save your draft: {exc}", "error")
 
-    @on(Input.Submitted, "CommandBar")
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(CommandBar.Submitted)
+    def _submitted(self, event: CommandBar.Submitted) -> None:
         event.stop()
         line = event.value
         if not line.strip():
@@ -286,6 +291,7 @@ class DashboardScreen(Screen[None]):
             events = to_events(line, self.state, self.war.user, self.war.runbooks)
         except CommandError as exc:
             self.show_hint(str(exc), "error")
+            self._refused(line)
             return False
         self.war.append_line(self.incident, line, events)
         return True
@@ -311,6 +317,14 @@ class DashboardScreen(Screen[None]):
             self._in_flight = None
             self.bar.remove_class("-busy")
         self.show_hint(f"not written: {reason} (your text is kept)", "error")
+        self._refused(line)
+
+    def _refused(self, line: str) -> None:
+        """A refused line stays for editing, selected: the next key typed replaces it rather
+        than running on from its end (`/sev 0` then `/confirm H9` made `/sev 0/confirm H9`)."""
+        bar = self.bar
+        if bar.value == line:
+            bar.select_everything()
 
     # -- actions -----------------------------------------------------------------
 

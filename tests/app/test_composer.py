@@ -1,0 +1,54 @@
+"""The command bar as a composer: it grows with a long note, takes newlines, and a refused
+line stays selected so the next line replaces it instead of running on from its end."""
+
+from __future__ import annotations
+
+from incident_tui.ui.screens.dashboard import DashboardScreen
+from incident_tui.ui.widgets.command_bar import CommandBar
+
+from .conftest import wait_for
+from .helpers import demo
+
+LONG = (
+    "Replica lag on orders-db-eu reached 40 minutes after the failover; the old primary kept "
+    "accepting writes for about 90 seconds before fencing, so some orders exist only there. "
+    "We are not failing back until the DBA team has a diff of the two."
+)
+
+
+async def test_a_long_note_grows_the_bar_up_to_a_third_of_the_screen(make_app, store, runbooks):
+    demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        bar = app.screen.query_one(CommandBar)
+        assert bar.size.height == 1
+        bar.value = LONG
+        await wait_for(pilot, lambda: bar.size.height == 4)  # 244 characters in 78 columns
+        bar.value = LONG * 3
+        await wait_for(pilot, lambda: bar.size.height == 7)  # capped at a third of 24 rows (33vh)
+        await pilot.press("ctrl+a", "ctrl+k")
+        bar.value = "first line"
+        await pilot.press("ctrl+j", *"second")
+        assert bar.value == "first line\nsecond"
+        await wait_for(pilot, lambda: bar.size.height == 2)
+        before = store.latest_seq()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: store.latest_seq() > before)
+        assert store.read()[-1].data["text"] == "first line\nsecond"
+        await wait_for(pilot, lambda: bar.value == "" and bar.size.height == 1)
+
+
+async def test_a_refused_line_is_selected_and_the_next_line_replaces_it(make_app, store, runbooks):
+    demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        bar = app.screen.query_one(CommandBar)
+        await pilot.press(*"/sev 0", "enter")
+        await wait_for(pilot, lambda: bar.selected_text == "/sev 0")
+        before = store.latest_seq()
+        await pilot.press(*"/obs replaced", "enter")
+        await wait_for(pilot, lambda: store.latest_seq() > before)
+        last = store.read()[-1]
+        assert (last.kind, last.data["text"]) == ("obs", "replaced")
