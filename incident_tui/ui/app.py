@@ -109,6 +109,7 @@ class WarRoomApp(App[int]):
         self._last_sync_error = ""
         self._listing = IncidentListScreen()
         self._delivery_stop = threading.Event()
+        self._typed_here: set[str] = set()  # ids of events written from this window
 
     # -- time --------------------------------------------------------------------
 
@@ -295,7 +296,17 @@ class WarRoomApp(App[int]):
         if e.kind == "snapshot" and self.user in (e.data.get("to"), e.data.get("from")):
             self.show_document(e.incident, "snapshot", handoff=e)
         elif e.kind == "phase.set" and e.data.get("phase") == "postmortem" and e.incident in self._dashboards:
-            self.show_document(e.incident, "postmortem")
+            # The draft opens where the phase was typed; everyone else is told, not interrupted
+            # mid-sentence by a document taking over their screen.
+            if e.id in self._typed_here:
+                self.show_document(e.incident, "postmortem")
+            elif self.registry is not None:
+                ref = self.registry.incidents[e.incident].ref
+                self.notify(
+                    f"{ref} is in the postmortem phase ({e.author}): F9 opens the draft",
+                    title="Postmortem",
+                    markup=False,
+                )
 
     def on_link_changed(self, message: LinkChanged) -> None:
         self.link = message.link
@@ -313,6 +324,7 @@ class WarRoomApp(App[int]):
 
     @work(thread=True, group="append", exit_on_error=False)
     def append_line(self, incident: str, line: str, events: Sequence[Event]) -> None:
+        self._typed_here.update(e.id for e in events)
         try:
             stored = self.store.append(events)
         except Exception as exc:  # the reason goes to the bar, the typed text stays

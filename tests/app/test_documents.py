@@ -53,17 +53,31 @@ async def test_handoff_shows_the_snapshot_to_the_old_and_the_new_commander(make_
         assert "command frank → alice" in document_title(frank)
 
 
-async def test_entering_the_postmortem_phase_opens_the_postmortem_draft(make_app, store, runbooks):
+async def test_the_postmortem_phase_opens_the_draft_only_where_it_was_typed(make_app, store, runbooks):
     incident = demo(store, runbooks, until=None)  # the whole demo: resolved, with root cause and follow-ups
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await wait_for(pilot, lambda: app.registry is not None)
-        app.open_incident(incident)
-        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+    bob = make_app(user="bob")
+    async with bob.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: bob.registry is not None)
+        bob.open_incident(incident)
+        await wait_for(pilot, lambda: isinstance(bob.screen, DashboardScreen) and bob.screen.query(CommandBar))
+        bar = bob.screen.query_one(CommandBar)
+        bar.value = "half-typed note"  # bob is mid-sentence when alice, elsewhere, moves the phase
         log(store, runbooks, incident, "/phase postmortem", author="alice")
+        await wait_for(pilot, lambda: bob.registry.incidents[incident].phase == "postmortem")
+        await wait_for(pilot, lambda: any("F9 opens the draft" in str(n.message) for n in bob._notifications))
+        assert isinstance(bob.screen, DashboardScreen)
+        assert bar.value == "half-typed note" and bob.focused is bar
+        await pilot.press("f9")
+        assert "Canary EU deploys" in await wait_for_document(pilot)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(bob.screen, DashboardScreen))
+        bar.value = "/phase closed"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: bob.registry.incidents[incident].phase == "closed")
+        bar.value = "/phase postmortem"  # typed here: the draft opens here
+        await pilot.press("enter")
         text = await wait_for_document(pilot)
         assert "Root cause" in text or "root cause" in text
-        assert "Canary EU deploys" in text
 
 
 async def test_f8_f9_open_the_documents_and_ctrl_s_writes_them(make_app, store, runbooks, tmp_path, monkeypatch):

@@ -11,8 +11,21 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.screen import Screen
-from textual.widgets import Footer, MarkdownViewer, Static
+from textual.widgets import Footer, Markdown, MarkdownViewer, Static
+
+
+class _Viewer(MarkdownViewer):
+    """Textual's viewer, minus a crash: closing the document (Escape) right as it opens
+    left the contents-updated message to a table of contents whose tree was already
+    gone (NoMatches took the app down; seen under load in the handoff test)."""
+
+    def _on_markdown_table_of_contents_updated(self, message: Markdown.TableOfContentsUpdated) -> None:
+        try:
+            super()._on_markdown_table_of_contents_updated(message)
+        except NoMatches:
+            message.stop()
 
 
 class DocumentScreen(Screen[None]):
@@ -35,7 +48,7 @@ class DocumentScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self._title), id="doc-title")
-        yield MarkdownViewer(self._markdown, show_table_of_contents=False)
+        yield _Viewer(self._markdown, show_table_of_contents=False)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
