@@ -33,6 +33,7 @@ from .drafts import DraftBox
 from .messages import DeliveriesChanged, EventsArrived, LineAppended, LineRefused, LinkChanged, StoreLoaded, SyncFailed
 from .palette import WarRoomCommands
 from .screens.incidents import IncidentListScreen
+from .screens.quit import QuitScreen
 from .sync import follow_store
 from .theming import ThemeError
 
@@ -99,7 +100,9 @@ class WarRoomApp(App[int]):
         self._tz = tz
         self._sync_wait = sync_wait
         self.registry: Registry | None = None
-        self.link: str = "local"
+        # A remote store opens in the sync thread: until it answers, the first frames say
+        # "connecting", never "local" (which would claim the lines are safe on this disk).
+        self.link: str = "local" if isinstance(store, Store) else "connecting"
         self.pending: list[Event] = []
         self.notify_trouble = ""  # serve failing to deliver notifications (SPEC 11), for the header
         self.history: list[str] = []  # command-bar lines, shared by every open incident
@@ -110,6 +113,7 @@ class WarRoomApp(App[int]):
         self._listing = IncidentListScreen()
         self._delivery_stop = threading.Event()
         self._typed_here: set[str] = set()  # ids of events written from this window
+        self._quit_when_sent = False  # ctrl+q chose to wait for the outbox to empty
 
     # -- time --------------------------------------------------------------------
 
@@ -215,8 +219,26 @@ class WarRoomApp(App[int]):
             dash.save_draft()
 
     async def action_quit(self) -> None:
+        """ctrl+q. Lines the server has not acknowledged yet are kept in the outbox either
+        way; with some waiting, ask whether to wait for them or leave them queued."""
+        if self.pending and not self._quit_when_sent and not isinstance(self.screen, QuitScreen):
+            self.push_screen(QuitScreen(len(self.pending), self.link), self._quit_answer)
+            return
         self.save_drafts()
         self.exit(0)
+
+    def _quit_answer(self, answer: str | None) -> None:
+        if answer == "leave" or (answer == "wait" and not self.pending):
+            self.save_drafts()
+            self.exit(0)
+        elif answer == "wait":
+            self._quit_when_sent = True
+            self.save_drafts()
+            self.notify(
+                f"quitting once {len(self.pending)} queued line(s) reach the server (ctrl+q again leaves them queued)",
+                title="Waiting to send",
+                markup=False,
+            )
 
     def _tick(self) -> None:
         try:
@@ -313,6 +335,9 @@ class WarRoomApp(App[int]):
         self.pending = message.pending
         for dash in self._dashboards.values():
             dash.state_changed()
+            dash.link_changed(message.link, len(message.pending))
+        if self._quit_when_sent and not message.pending:
+            self.exit(0)
 
     def on_sync_failed(self, message: SyncFailed) -> None:
         # The loop retries every second: say it once per distinct reason, not once a second.
@@ -408,17 +433,24 @@ class WarRoomApp(App[int]):
             self.pop_screen()
 
     def action_cycle(self, step: int) -> None:
-        if not self._open_order:
+        """F3/F4: the previous/next incident among those active or already open, by number.
+        (Only the opened ones made F3 do nothing after opening the first from the list.)"""
+        if self.registry is None:
+            return
+        ring = [s.id for s in self.registry.order if s.active or s.id in self._dashboards]
+        if not ring:
             return
         current = getattr(self.screen, "incident", None)
-        i = self._open_order.index(current) + step if current in self._open_order else 0
-        self.open_incident(self._open_order[i % len(self._open_order)])
+        i = ring.index(current) + step if current in ring else (0 if step > 0 else -1)
+        self.open_incident(ring[i % len(ring)])
 
     def action_help(self) -> None:
-        if self.screen.query("HelpPanel"):
-            self.action_hide_help_panel()
-        else:
-            self.action_show_help_panel()
+        from .screens.keys import KeysScreen, keys_text
+
+        if isinstance(self.screen, KeysScreen):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(KeysScreen(keys_text(self.screen.active_bindings)))
 
     # -- documents -----------------------------------------------------------------
 

@@ -142,6 +142,20 @@ async def test_list_opens_incidents_by_enter_and_f3_f4_switch_between_them(make_
         await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == first)
 
 
+async def test_f3_right_after_opening_the_first_incident_goes_to_the_previous_one(make_app, store):
+    first = declare(store, "Search is slow", "SEV3")
+    second = declare(store, "Login broken", "SEV1")
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen) and app.registry is not None)
+        await pilot.press("enter")  # INC-2 (SEV1 sorts first); INC-1 was never opened
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == second)
+        await pilot.press("f3")
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == first)
+        await pilot.press("f3")  # wraps round: INC-2 again
+        await wait_for(pilot, lambda: getattr(app.screen, "incident", None) == second)
+
+
 async def test_n_declares_an_incident_through_a_form_and_opens_it(make_app, store):
     declare(store, "Search is slow", "SEV3")
     declare(store, "Login broken", "SEV1")
@@ -214,6 +228,8 @@ async def test_a_back_dated_line_keeps_its_time_and_escape_closes_forms_without_
 
 async def test_ctrl_r_shows_the_lines_on_screen_in_full(make_app, store, runbooks):
     incident = demo(store, runbooks)
+    for n in range(6):  # enough long entries that the reader scrolls
+        log(store, runbooks, incident, f"entry {n}: the EU pool exhausts because " + "retries open connections " * 12)
     long = "the EU pool exhausts because " + "retries open connections " * 12 + "END-OF-LINE"
     log(store, runbooks, incident, long)
     app = make_app()
@@ -226,5 +242,8 @@ async def test_ctrl_r_shows_the_lines_on_screen_in_full(make_app, store, runbook
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ReaderScreen")
         shown = str(app.screen.query_one("Static").render())
         assert "END-OF-LINE" in shown
+        await pilot.press("end")  # the last wrapped row of the last entry is on screen
+        scroll = app.screen.query_one("VerticalScroll")
+        await wait_for(pilot, lambda: scroll.max_scroll_y > 0 and scroll.scroll_y == scroll.max_scroll_y)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))

@@ -100,6 +100,7 @@ class DashboardScreen(Screen[None]):
         self._in_flight: str | None = None  # the line the store is writing; Enter waits for it
         self._draft_timer = None
         self._keys: dict[str, object] = {}  # what each part was last drawn from
+        self._said_queued = False  # the hint says a line is queued (cleared when the link is back)
         self._typed = ""  # the bar's text, kept here too: on exit the widgets may already be gone
 
     @property
@@ -153,6 +154,13 @@ class DashboardScreen(Screen[None]):
         self.bar.focus()
 
     # -- state in ---------------------------------------------------------------
+
+    def link_changed(self, link: str, pending: int) -> None:
+        """A hint that said lines were queued is stale once the server has them all."""
+        if self._said_queued and link == "connected" and not pending:
+            self._said_queued = False
+            if self.is_mounted:
+                self.show_hint("link back: every queued line reached the server", "ok")
 
     def state_changed(self) -> None:
         """The app folded new events into this incident (or the link/outbox changed)."""
@@ -307,6 +315,7 @@ class DashboardScreen(Screen[None]):
             self.bar.remember(line)
         queued = [e for e in stored if e.seq is None]
         kinds = ", ".join(dict.fromkeys(e.kind for e in stored))
+        self._said_queued = bool(queued)
         if queued:
             self.show_hint(f"queued {kinds}: the server is unreachable; it will be sent when the link is back", "ok")
         else:

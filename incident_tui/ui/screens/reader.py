@@ -40,6 +40,8 @@ class ReaderScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Back", id="reader.close"),
         Binding("ctrl+r", "dismiss", "Back", show=False, id="reader.close_again"),
+        Binding("end", "end", "Last line", show=False, id="reader.end"),
+        Binding("home", "home", "First line", show=False, id="reader.home"),
     ]
 
     def __init__(self, text: Text) -> None:
@@ -53,3 +55,12 @@ class ReaderScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()
+
+    def action_end(self) -> None:
+        # After the pending layout: the wrapped text's height is known only then, and
+        # scrolling to the end before it stopped one wrapped entry short.
+        scroll = self.query_one(VerticalScroll)
+        self.call_after_refresh(scroll.scroll_end, animate=False, immediate=True)
+
+    def action_home(self) -> None:
+        self.query_one(VerticalScroll).scroll_home(animate=False, immediate=True)

@@ -12,7 +12,7 @@ from textual.widgets import Label
 from ...domain.fold import IncidentState
 from ...domain.text import safe_text
 
-LINK_MARKS = {"local": "●", "connected": "●", "reconnecting": "◐", "offline": "○"}
+LINK_MARKS = {"local": "●", "connected": "●", "connecting": "◌", "reconnecting": "◐", "offline": "○"}
 
 
 def clock_text(delta: timedelta) -> str:
