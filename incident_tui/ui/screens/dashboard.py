@@ -74,11 +74,17 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #tl-status { height: 1; padding: 0 1; color: $text-muted; background: $panel; }
     DashboardScreen #tl-status.-waiting { color: $warning; text-style: bold; }
     DashboardScreen #hint { height: 1; padding: 0 1; color: $text-muted; }
+    DashboardScreen.-short SummaryStrip, DashboardScreen.-short #tl-status, DashboardScreen.-short Footer {
+        display: none;
+    }
     DashboardScreen #hint.-error { color: $error; text-style: bold; }
     DashboardScreen #hint.-ok { color: $success; }
     """
     # Below 100 columns the side panes give way to a two-line summary strip (F10 swaps them in).
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    # A short window keeps the header, the timeline and the command bar: the summary strip,
+    # the status line and the footer go first (the bar must stay to the smallest size).
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (14, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f5", "filter", "Filter", id="dashboard.filter"),
         Binding("f6", "assign", "Role", id="dashboard.assign"),

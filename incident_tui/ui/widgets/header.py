@@ -74,10 +74,26 @@ class IncidentHeader(Horizontal):
     IncidentHeader #hdr-link.-trouble { color: $warning; text-style: bold; }
     IncidentHeader #hdr-alerts.-none, IncidentHeader #hdr-notify.-none { display: none; }
     IncidentHeader #hdr-alerts.-firing { color: $error; text-style: bold; }
+    /* Narrow terminals give way in a chosen order (on_resize sets the classes): the clock
+       and the alert/notify lines first, then the phase, then the update countdown; the
+       number, severity, link state and some of the title stay down to 40 columns. */
+    IncidentHeader #hdr-title { min-width: 8; }
+    IncidentHeader.-lt72 #hdr-clock { display: none; }
+    IncidentHeader.-lt64 #hdr-alerts, IncidentHeader.-lt64 #hdr-notify { display: none; }
+    IncidentHeader.-lt56 #hdr-phase { display: none; }
+    IncidentHeader.-lt48 #hdr-update { display: none; }
+    IncidentHeader.-lt48 #hdr-title { min-width: 0; }
     IncidentHeader #hdr-notify {
         color: $warning; text-style: bold; max-width: 40; text-wrap: nowrap; text-overflow: ellipsis;
     }
     """
+
+    NARROW_STEPS = (72, 64, 56, 48)
+
+    def on_resize(self) -> None:
+        width = self.size.width
+        for step in self.NARROW_STEPS:
+            self.set_class(width < step, f"-lt{step}")
 
     def compose(self) -> ComposeResult:
         yield Label(id="hdr-ref")
