@@ -119,5 +119,7 @@ async def test_the_list_under_an_open_dashboard_waits_until_it_is_shown_again(ma
         assert rebuilds == 0
         await pilot.press("f2")
         await wait_for(pilot, lambda: app.screen is listing)
-        assert rebuilds == 1  # on being shown: the SEV1 is there
+        # On being shown: the SEV1 is there. (>= 1: the app's once-a-second tick may rebuild
+        # the shown list too, and the tests' fixed clock always reads a multiple of 15 s.)
+        assert rebuilds >= 1
         assert [s.severity for s in listing.rows()] == ["SEV1"]
