@@ -71,7 +71,7 @@ def notice_for(event: Event, prior: Before | None, after: IncidentState) -> Noti
     k, d = event.kind, event.data
     if k == "incident.declared":
         trigger = "declared"
-        change = f"{facts.ref} declared at {facts.severity} by {event.author}: {facts.title}"
+        change = f"declared at {facts.severity} by {event.author}"  # the title is in every message's head
     elif prior is None:
         return None
     elif k == "severity.set":

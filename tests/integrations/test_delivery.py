@@ -48,7 +48,7 @@ def test_chat_hears_each_trigger_once_in_order(serve, receiver: Receiver) -> Non
     s.post(*life(uuid7()))
     slack = [h.json() for h in receiver.wait_accepted("/slack", 6)]
     texts = [m["text"] for m in slack]
-    assert "INC-1 declared at SEV2 by alice: Checkout errors" in texts[0]
+    assert "INC-1 [SEV2] Checkout errors: declared at SEV2 by alice" in texts[0]
     assert "severity changed from SEV2 to SEV1" in texts[1]
     assert "phase changed from detected to mitigating" in texts[2]
     assert "bob is now commander" in texts[3]

@@ -33,7 +33,7 @@ DRAFT_SAVE_DELAY = 0.3
 DOCS = Binding.Group("Docs", compact=True)
 
 
-def _header_key(state: IncidentState, link: str, pending: int, trouble: str) -> tuple:
+def _header_key(state: IncidentState, link: str, pending: int) -> tuple:
     return (
         state.severity,
         state.phase,
@@ -43,7 +43,6 @@ def _header_key(state: IncidentState, link: str, pending: int, trouble: str) -> 
         link,
         pending,
         state.alert_counts(),
-        trouble,
     )
 
 
@@ -76,6 +75,10 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #hint { height: 1; padding: 0 1; color: $text-muted; }
     DashboardScreen.-short SummaryStrip, DashboardScreen.-short #tl-status, DashboardScreen.-short Footer {
         display: none;
+    }
+    DashboardScreen #notify-line {
+        height: 1; padding: 0 1; display: none; color: $warning; text-style: bold; text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     DashboardScreen #hint.-error { color: $error; text-style: bold; }
     DashboardScreen #hint.-ok { color: $success; }
@@ -128,6 +131,7 @@ class DashboardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         state = self.state
         yield IncidentHeader()
+        yield Static(id="notify-line")
         yield SummaryStrip()
         with Horizontal(id="body"):
             yield Timeline(state.timeline, local_tz=self.war.localize)
@@ -191,9 +195,14 @@ class DashboardScreen(Screen[None]):
     def _draw(self) -> None:
         state = self.state
         link, pending = self.war.link, len(self.war.pending)
+        if self._changed_since("header", _header_key(state, link, pending)):
+            self.query_one(IncidentHeader).show(state, self.war.now(), link, pending)
         trouble = self.war.notify_trouble
-        if self._changed_since("header", _header_key(state, link, pending, trouble)):
-            self.query_one(IncidentHeader).show(state, self.war.now(), link, pending, trouble)
+        if self._changed_since("notify", trouble):
+            # A line of its own under the header: at 80 columns the header has no room left.
+            line = self.query_one("#notify-line", Static)
+            line.display = bool(trouble)
+            line.update(Text(f"⚠ {trouble}"))
         if self._changed_since("panes", _panes_key(state)):
             self.query_one(SummaryStrip).show(state, self.war.runbooks)
             self.query_one(RolesPane).show(state)

@@ -32,9 +32,9 @@ def countdown_text(due: datetime, now: datetime) -> tuple[str, bool]:
 
 
 def alerts_text(firing: int, resolved: int) -> str:
-    """`alerts 2▲ 1✓`: firing and resolved alerts on the incident, by their latest status
+    """`alerts 2▲1✓`: firing and resolved alerts on the incident, by their latest status
     (short: the header shares 80 columns with the title and the clocks)."""
-    return f"alerts {firing}▲ {resolved}✓"
+    return f"alerts {firing}▲{resolved}✓"
 
 
 def link_text(link: str, pending: int) -> str:
@@ -72,20 +72,17 @@ class IncidentHeader(Horizontal):
     IncidentHeader #hdr-update.-overdue { background: $overdue; color: auto 90%; text-style: bold; padding: 0 1; }
     IncidentHeader #hdr-update.-none { display: none; }
     IncidentHeader #hdr-link.-trouble { color: $warning; text-style: bold; }
-    IncidentHeader #hdr-alerts.-none, IncidentHeader #hdr-notify.-none { display: none; }
+    IncidentHeader #hdr-alerts.-none { display: none; }
     IncidentHeader #hdr-alerts.-firing { color: $error; text-style: bold; }
     /* Narrow terminals give way in a chosen order (on_resize sets the classes): the clock
-       and the alert/notify lines first, then the phase, then the update countdown; the
+       and the alert count first, then the phase, then the update countdown; the
        number, severity, link state and some of the title stay down to 40 columns. */
     IncidentHeader #hdr-title { min-width: 8; }
     IncidentHeader.-lt72 #hdr-clock { display: none; }
-    IncidentHeader.-lt64 #hdr-alerts, IncidentHeader.-lt64 #hdr-notify { display: none; }
+    IncidentHeader.-lt64 #hdr-alerts { display: none; }
     IncidentHeader.-lt56 #hdr-phase { display: none; }
     IncidentHeader.-lt48 #hdr-update { display: none; }
     IncidentHeader.-lt48 #hdr-title { min-width: 0; }
-    IncidentHeader #hdr-notify {
-        color: $warning; text-style: bold; max-width: 40; text-wrap: nowrap; text-overflow: ellipsis;
-    }
     """
 
     NARROW_STEPS = (72, 64, 56, 48)
@@ -103,10 +100,9 @@ class IncidentHeader(Horizontal):
         yield Label(id="hdr-clock")
         yield Label(id="hdr-update")
         yield Label(id="hdr-alerts", classes="-none")
-        yield Label(id="hdr-notify", classes="-none")
         yield Label(id="hdr-link")
 
-    def show(self, state: IncidentState, now: datetime, link: str, pending: int, trouble: str = "") -> None:
+    def show(self, state: IncidentState, now: datetime, link: str, pending: int) -> None:
         sev = self.query_one("#hdr-sev", Label)
         sev.set_classes(f"-{state.severity.lower()}")
         sev.update(Text(state.severity))
@@ -119,9 +115,6 @@ class IncidentHeader(Horizontal):
         alerts = self.query_one("#hdr-alerts", Label)
         alerts.set_classes("-none" if not (firing or resolved) else "-firing" if firing else "")
         alerts.update(Text(alerts_text(firing, resolved)))
-        notify = self.query_one("#hdr-notify", Label)
-        notify.set_classes("" if trouble else "-none")
-        notify.update(Text(f"⚠ {trouble}"))
         self.tick(state, now, link, pending)
 
     def tick(self, state: IncidentState, now: datetime, link: str, pending: int) -> None:
