@@ -48,6 +48,15 @@ if TYPE_CHECKING:
 SWITCH = Binding.Group("Inc", compact=True)
 
 
+def _no_commander_minutes(config: Config | None) -> float:
+    """The reminder's delay as `serve` reads it ([delivery] no_commander_minutes), else 10."""
+    from ..domain.notices import NO_COMMANDER_MINUTES
+
+    value = (config.tables.get("delivery", {}) if config else {}).get("no_commander_minutes")
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+    return float(value) if ok else float(NO_COMMANDER_MINUTES)
+
+
 DELIVERY_POLL = 3.0  # seconds between looks at serve's delivery health
 
 
@@ -105,6 +114,7 @@ class WarRoomApp(App[int]):
         self.link: str = "local" if isinstance(store, Store) else "connecting"
         self.pending: list[Event] = []
         self.notify_trouble = ""  # serve failing to deliver notifications (SPEC 11), for the header
+        self.no_commander_minutes = _no_commander_minutes(config)
         self.history: list[str] = []  # command-bar lines, shared by every open incident
         self._dashboards: dict[str, DashboardScreen] = {}
         self._open_order: list[str] = []

@@ -51,7 +51,7 @@ async def test_alerts_show_in_the_timeline_and_the_header_counts_them(make_app, 
         assert app.is_running  # the hostile summary ran nothing
 
 
-async def test_a_failing_destination_puts_a_line_in_the_header(make_app, store):
+async def test_a_failing_destination_and_a_missing_commander_put_a_line_under_the_header(make_app, store):
     declare(store, "Checkout errors")
     path = status_file(store.location)
     doc = {"failing": [{"destination": "ops-chat", "last_error": "HTTP 503"}], "dead": 0}
@@ -65,4 +65,6 @@ async def test_a_failing_destination_puts_a_line_in_the_header(make_app, store):
         with open(path + ".tmp", "wb") as f:
             f.write(orjson.dumps({"failing": [], "dead": 0}))
         os.replace(path + ".tmp", path)
-        await wait_for(pilot, lambda: not line.display, timeout=10)
+        await wait_for(pilot, lambda: "notify failing" not in str(line.render()), timeout=10)
+        # What stays is the reminder the state owes: declared 30 min ago, nobody in command.
+        assert "INC-1 has no commander 30 min after declaration" in str(line.render()) and line.display

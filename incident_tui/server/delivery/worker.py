@@ -36,6 +36,7 @@ from .outbox import Delivery, Outbox
 
 log = logging.getLogger("incident_tui.server")
 RETRY_STATUSES = frozenset({408, 429})
+RECOVER_SECONDS = 1.0  # after an unexpected failure (a full disk), try again this much later
 READ_BATCH = 1000
 
 
@@ -85,19 +86,29 @@ class Lane:
 
     async def run(self) -> None:
         while True:
-            if not self.items:
-                self.wake.clear()
-                await self.wake.wait()
-                continue
-            head = self.items[0]
-            delay = head.next_at - self.clock()
-            if delay > 0:
-                self.wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wake.wait(), delay)
-                continue
-            if await self.attempt(head):
-                self.items.popleft()
+            try:
+                await self._step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # e.g. the outbox cannot be written (disk full): say so, keep the lane
+                self._failing(f"outbox: {type(exc).__name__}: {exc}"[:200])
+                log.error("incident-tui: notify %s: %s", self.dest.name, exc)
+                await asyncio.sleep(RECOVER_SECONDS)
+
+    async def _step(self) -> None:
+        if not self.items:
+            self.wake.clear()
+            await self.wake.wait()
+            return
+        head = self.items[0]
+        delay = head.next_at - self.clock()
+        if delay > 0:
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), delay)
+            return
+        if await self.attempt(head):
+            self.items.popleft()
 
     def _headers(self, d: Delivery) -> dict[str, str]:
         ts = int(self.clock())
@@ -197,6 +208,7 @@ class Deliverer:
         self.clock = time.time
         self.registry = Registry()
         self.seq = 0
+        self._refold = False
         self.lanes = {d.name: Lane(d, outbox, self.policy, self.clock) for d in integrations.destinations}
         self.tasks: list[asyncio.Task[None]] = []
         self.status_listeners: list[Callable[[dict[str, Any]], None]] = []
@@ -207,13 +219,7 @@ class Deliverer:
         # Fold what the journal already covers without notifying; a new journal starts at the end.
         head = await asyncio.to_thread(self.store.latest_seq)
         await asyncio.to_thread(self.outbox.start, head)
-        cursor = self.outbox.cursor or 0
-        while self.seq < cursor:
-            events = await asyncio.to_thread(self.store.read, self.seq, min(READ_BATCH * 10, cursor - self.seq))
-            if not events:
-                break
-            self.registry.extend(events)
-            self.seq = events[-1].seq or self.seq
+        await self._catch_up(self.outbox.cursor or 0)
         for d in self.outbox.owed():
             lane = self.lanes.get(d.dest)
             if lane is None:
@@ -248,34 +254,60 @@ class Deliverer:
         return out
 
     async def _derive(self) -> None:
-        while True:
-            if self.hub.seq <= self.seq:
-                await self.hub.wait(self.seq, 5.0)
-                if self.hub.closing:
-                    return
-                continue
-            events = await asyncio.to_thread(self.store.read, self.seq, READ_BATCH)
+        while not self.hub.closing:
+            try:
+                await self._derive_step()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store or the outbox failed: nothing is skipped, retry from the cursor
+                log.error("incident-tui: notify: deriving deliveries failed: %s", exc)
+                self.registry, self.seq = Registry(), 0
+                self._refold = True
+                await asyncio.sleep(RECOVER_SECONDS)
+
+    async def _catch_up(self, cursor: int) -> None:
+        """Fold, without notifying, what the journal already covers."""
+        while self.seq < cursor:
+            events = await asyncio.to_thread(self.store.read, self.seq, min(READ_BATCH * 10, cursor - self.seq))
             if not events:
+                break
+            self.registry.extend(events)
+            self.seq = events[-1].seq or self.seq
+
+    async def _derive_step(self) -> None:
+        if self._refold:  # after a failure: rebuild the "before" states up to the journal's cursor
+            await self._catch_up(self.outbox.cursor or 0)
+            self._refold = False
+        if self.hub.seq <= self.seq:
+            await self.hub.wait(self.seq, 5.0)
+            return
+        events = await asyncio.to_thread(self.store.read, self.seq, READ_BATCH)
+        if not events:
+            return
+        deliveries: list[Delivery] = []
+        for e in events:
+            st = self.registry.incidents.get(e.incident)
+            prior = before(st) if st is not None else None
+            after = self.registry.apply(e)
+            if after is None:
                 continue
-            deliveries: list[Delivery] = []
-            for e in events:
-                st = self.registry.incidents.get(e.incident)
-                prior = before(st) if st is not None else None
-                after = self.registry.apply(e)
-                if after is None:
-                    continue
-                n = notice_for(e, prior, after)
-                if n is not None:
-                    deliveries += self._fanout(n)
-            last = events[-1].seq or self.seq
-            fresh = await asyncio.to_thread(self.outbox.queue, deliveries, last)
-            self.seq = last
-            for d in fresh:
-                self.lanes[d.dest].push(d)
+            n = notice_for(e, prior, after)
+            if n is not None:
+                deliveries += self._fanout(n)
+        last = events[-1].seq or self.seq
+        fresh = await asyncio.to_thread(self.outbox.queue, deliveries, last)
+        self.seq = last
+        for d in fresh:
+            self.lanes[d.dest].push(d)
 
     async def _remind(self) -> None:
         while True:
-            await self.check_reminders()
+            try:
+                await self.check_reminders()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.error("incident-tui: notify: reminders: %s", exc)
             await asyncio.sleep(self.policy.reminder_every)
 
     async def check_reminders(self) -> None:

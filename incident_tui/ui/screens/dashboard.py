@@ -16,6 +16,7 @@ from textual.widgets import Footer, Static, TextArea
 from ...domain.commands import COMMANDS, CommandError, to_events
 from ...domain.events import Event
 from ...domain.fold import IncidentState
+from ...domain.notices import reminders
 from ...domain.text import safe_text
 from ..widgets.checklist import ChecklistPane
 from ..widgets.command_bar import CommandBar
@@ -197,12 +198,7 @@ class DashboardScreen(Screen[None]):
         link, pending = self.war.link, len(self.war.pending)
         if self._changed_since("header", _header_key(state, link, pending)):
             self.query_one(IncidentHeader).show(state, self.war.now(), link, pending)
-        trouble = self.war.notify_trouble
-        if self._changed_since("notify", trouble):
-            # A line of its own under the header: at 80 columns the header has no room left.
-            line = self.query_one("#notify-line", Static)
-            line.display = bool(trouble)
-            line.update(Text(f"⚠ {trouble}"))
+        self._draw_notices(state)
         if self._changed_since("panes", _panes_key(state)):
             self.query_one(SummaryStrip).show(state, self.war.runbooks)
             self.query_one(RolesPane).show(state)
@@ -210,6 +206,19 @@ class DashboardScreen(Screen[None]):
             self.query_one(FollowupsPane).show(state)
         self.timeline.set_pending([e for e in self.war.pending if e.incident == self.incident])
         self.timeline.sync()
+
+    def _draw_notices(self, state: IncidentState) -> None:
+        """A line of its own under the header (at 80 columns the header has no room left):
+        serve failing to deliver notifications, and the no-commander reminder (SPEC 11; an
+        overdue status update is already the header's countdown)."""
+        parts = [f"⚠ {self.war.notify_trouble}"] if self.war.notify_trouble else []
+        due = reminders(state, self.war.now(), self.war.no_commander_minutes)
+        parts += [f"⏰ {r.text}" for r in due if r.kind == "no-commander"]
+        text = "   ".join(parts)
+        if self._changed_since("notices", text):
+            line = self.query_one("#notify-line", Static)
+            line.display = bool(text)
+            line.update(Text(text))
 
     def _changed_since(self, part: str, key: object) -> bool:
         if self._keys.get(part) == key:
@@ -225,6 +234,7 @@ class DashboardScreen(Screen[None]):
             except NoMatches:  # mounting or unmounting under load: the next tick draws it
                 return
             header.tick(self.state, self.war.now(), self.war.link, len(self.war.pending))
+            self._draw_notices(self.state)
 
     @on(TimelineChanged)
     def _timeline_changed(self) -> None:
