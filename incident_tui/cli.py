@@ -145,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--token-file", metavar="FILE")
+    p.add_argument("--ssh-port", type=int, metavar="N", help="also accept SSH connections on port N (SPEC 10)")
+    p.add_argument("--ssh-keys", metavar="DIR", help="folder of NAME.pub files: who may connect over SSH")
+    p.add_argument("--ssh-host-key", metavar="FILE", help="SSH host key (default: created in the data dir)")
+    p.add_argument("--ssh-host", metavar="HOST", help="address for SSH (default: --host)")
+    p.add_argument("--ssh-idle-timeout", type=float, default=3600, metavar="SECONDS", help="0: never")
+    p.add_argument("--ssh-max-sessions", type=int, default=64, metavar="N")
+    p.add_argument("--ssh-max-per-person", type=int, default=3, metavar="N")
     p.add_argument(
         "--database",
         metavar="DSN",
@@ -346,9 +353,16 @@ def cmd_postmortem(ctx: Context, a: argparse.Namespace) -> int:
 def cmd_serve(ctx: Context, a: argparse.Namespace) -> int:
     from .server.run import serve
 
-    return serve(
-        ctx.config, a.host, a.port, a.token_file, database=a.database or os.environ.get("INCIDENT_TUI_DATABASE")
-    )
+    ssh = None
+    if a.ssh_port is not None or a.ssh_keys:
+        from .server.ssh import settings_from_args
+
+        try:
+            ssh = settings_from_args(a, ctx.config.data_dir)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    database = a.database or os.environ.get("INCIDENT_TUI_DATABASE")
+    return serve(ctx.config, a.host, a.port, a.token_file, database=database, ssh=ssh)
 
 
 def cmd_migrate(ctx: Context, a: argparse.Namespace) -> int:

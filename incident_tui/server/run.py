@@ -6,6 +6,7 @@ import ipaddress
 import socket
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -15,6 +16,9 @@ from ..store.base import Store, StoreError
 from .app import create_app
 from .auth import TokenFileError, Tokens
 from .integrations import parse_integrations
+
+if TYPE_CHECKING:
+    from .ssh import SshSettings
 
 
 def _say(message: str) -> None:
@@ -60,7 +64,14 @@ def open_served_store(config: Config, database: str | None) -> Store:
     return JsonStore(config.store)
 
 
-def serve(config: Config, host: str, port: int, token_file: str | None, database: str | None = None) -> int:
+def serve(
+    config: Config,
+    host: str,
+    port: int,
+    token_file: str | None,
+    database: str | None = None,
+    ssh: SshSettings | None = None,
+) -> int:
     if config.remote:
         _say("serve needs a local store (--store or INCIDENT_TUI_STORE); it cannot serve --remote")
         return 2
@@ -89,6 +100,11 @@ def serve(config: Config, host: str, port: int, token_file: str | None, database
     except (RunbookError, ConfigError) as exc:
         _say(str(exc))
         return 2
+    war = None
+    if ssh is not None:
+        from .ssh import ChildSpec, KeyFolderError, SessionTokens, WarRoomSsh
+
+        tokens = SessionTokens.around(tokens)  # each SSH session gets a token that names its person
     try:
         store = open_served_store(config, database)
     except StoreError as exc:
@@ -100,6 +116,22 @@ def serve(config: Config, host: str, port: int, token_file: str | None, database
         except OSError as exc:
             _say(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
             return 1
+        ssh_sock = None
+        if ssh is not None:
+            from .ssh import api_url_for, install_log_handler
+
+            try:
+                ssh_sock = bind(ssh.host, ssh.port)
+            except OSError as exc:
+                _say(f"cannot listen for ssh on {ssh.host}:{ssh.port}: {exc.strerror or exc}")
+                return 1
+            spec = ChildSpec(api_url_for(host, sock.getsockname()[1]), ssh.homes, config.runbooks)
+            try:
+                war = WarRoomSsh(ssh, tokens, spec)  # type: ignore[arg-type]
+            except KeyFolderError as exc:
+                _say(str(exc))
+                return 2
+            install_log_handler(_say)
         app = create_app(store, tokens, runbooks=runbooks, integrations=integrations, store_path=str(config.store))
         hub = app.state.hub
         real_port = sock.getsockname()[1]
@@ -127,6 +159,20 @@ def serve(config: Config, host: str, port: int, token_file: str | None, database
                 # uvicorn re-raises the signal once shut down (exit 130 or death by SIGTERM,
                 # skipping our cleanup); ctrl+c or SIGTERM is how serve is meant to end: exit 0.
                 self._captured_signals.clear()
+
+            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+                await super().startup(sockets)
+                if war is not None and not self.should_exit:
+                    from .ssh import start_message
+
+                    await war.start(ssh_sock)
+                    for line in start_message(war, ssh.host if ssh else host):
+                        _say(line)
+
+            async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+                if war is not None:
+                    await war.stop()  # the sessions' apps save their drafts while the API still answers
+                await super().shutdown(sockets)
 
         server = _Server(
             uvicorn.Config(

@@ -1,0 +1,237 @@
+"""Real SSH: `incident-tui serve --ssh-port` as a child process, real keys, real clients.
+
+`SshServer` runs the server over a JSON store file on free loopback ports (port 0: it
+prints the ports it got). `Term` is an asyncssh client session with a terminal: a pyte
+screen fed with what the app draws, and the answers a real terminal gives to the app's
+queries. Everything waits on conditions (text on the screen, a line in the server's log),
+never on fixed pauses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import httpx
+import pyte
+import pytest
+
+DEADLINE = 30.0  # generous: the suite runs on a loaded 2-core machine
+
+
+def wait_until(pred: Callable[[], Any], timeout: float = DEADLINE, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = pred()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.02)
+
+
+async def async_wait_until(pred: Callable[[], Any], timeout: float = DEADLINE, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = pred()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+class SshServer:
+    def __init__(self, root: Path, *extra: str, token_file: Path | None = None) -> None:
+        self.root = root
+        self.keys = root / "keys"
+        self.keys.mkdir(exist_ok=True)
+        self.store = root / "war.jsonl"
+        self.data = root / "xdg-data"
+        self.extra = extra
+        self.token_file = token_file
+        self.env = dict(
+            os.environ,
+            XDG_DATA_HOME=str(self.data),
+            XDG_CONFIG_HOME=str(root / "xdg-config"),
+            INCIDENT_TUI_CONFIG=str(root / "config.toml"),
+            TZ="UTC",
+        )
+        for var in ("STORE", "REMOTE", "TOKEN", "USER", "THEME", "RUNBOOKS"):
+            self.env.pop(f"INCIDENT_TUI_{var}", None)
+        self.log: list[str] = []
+        self.proc: subprocess.Popen[str] | None = None
+        self.start()
+
+    def start(self) -> None:
+        args = [sys.executable, "-m", "incident_tui", "--store", str(self.store), "serve", "--port", "0"]
+        args += ["--ssh-port", "0", "--ssh-keys", str(self.keys), *self.extra]
+        if self.token_file:
+            args += ["--token-file", str(self.token_file)]
+        self.log = []
+        self.proc = subprocess.Popen(args, env=self.env, stderr=subprocess.PIPE, text=True)
+        head: list[str] = []
+        assert self.proc.stderr is not None
+        while not any("ssh host key" in ln for ln in head):
+            line = self.proc.stderr.readline()
+            assert line, f"server did not start: {''.join(head)}"
+            head.append(line)
+        self.log.extend(head)
+        text = "".join(head)
+        self.http_port = int(re.search(r"http://127\.0\.0\.1:(\d+)/api/v1", text).group(1))  # type: ignore[union-attr]
+        self.port = int(re.search(r"ssh on 127\.0\.0\.1:(\d+)", text).group(1))  # type: ignore[union-attr]
+        self.fingerprint = re.search(r"ssh host key (SHA256:\S+)", text).group(1)  # type: ignore[union-attr]
+        self.api = f"http://127.0.0.1:{self.http_port}/api/v1"
+        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+
+    def _drain(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            self.log.append(line)
+
+    def logged(self, pattern: str) -> str | None:
+        rx = re.compile(pattern)
+        return next((ln for ln in list(self.log) if rx.search(ln)), None)
+
+    async def wait_log(self, pattern: str, timeout: float = DEADLINE) -> str:
+        return await async_wait_until(lambda: self.logged(pattern), timeout, f"server log {pattern!r}")
+
+    def add_key(self, person: str) -> asyncssh.SSHKey:
+        """A new ed25519 key for `person`, added to the folder; its private file for OpenSSH beside it."""
+        key = asyncssh.generate_private_key("ssh-ed25519", comment=person)
+        pub = self.keys / f"{person}.pub"
+        with pub.open("ab") as f:
+            f.write(key.export_public_key("openssh"))
+        private = self.root / f"id_{person}"
+        private.write_bytes(key.export_private_key("openssh"))
+        private.chmod(0o600)
+        return key
+
+    def events(self, token: str | None = None) -> list[dict[str, Any]]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.get(f"{self.api}/events", headers=headers, timeout=10).json()["events"]
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+class Term:
+    """One SSH session with a terminal, drawn on a pyte screen."""
+
+    def __init__(self, conn: asyncssh.SSHClientConnection, proc: asyncssh.SSHClientProcess, cols: int, rows: int):
+        self.conn = conn
+        self.proc = proc
+        self.screen = pyte.Screen(cols, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.raw = bytearray()
+        self.closed = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                data = await self.proc.stdout.read(65536)
+                if not data:
+                    break
+                self.raw += data
+                # Answer what a real terminal answers (cursor position, device attributes).
+                if b"\x1b[6n" in data:
+                    self.proc.stdin.write(f"\x1b[{self.screen.lines};{self.screen.columns}R".encode())
+                if b"\x1b[c" in data:
+                    self.proc.stdin.write(b"\x1b[?62;c")
+                self.stream.feed(data)
+        except (asyncssh.Error, OSError):
+            pass
+        finally:
+            self.closed.set()
+
+    def text(self) -> str:
+        return "\n".join(self.screen.display)
+
+    async def wait_for(self, needle: str, timeout: float = DEADLINE) -> None:
+        try:
+            await async_wait_until(lambda: needle in self.text(), timeout, f"{needle!r} on the screen")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; the screen:\n{self.text()}") from None
+
+    def send(self, keys: str | bytes) -> None:
+        self.proc.stdin.write(keys.encode() if isinstance(keys, str) else keys)
+
+    def resize(self, cols: int, rows: int) -> None:
+        self.screen.resize(rows, cols)
+        self.proc.change_terminal_size(cols, rows)
+
+    async def close(self) -> None:
+        self.conn.close()
+        await self.conn.wait_closed()
+        self._reader.cancel()
+
+
+async def connect(
+    server: SshServer, key: asyncssh.SSHKey | list[asyncssh.SSHKey], username: str = "someone", **kw: Any
+) -> asyncssh.SSHClientConnection:
+    keys = key if isinstance(key, list) else [key]
+    return await asyncssh.connect(
+        "127.0.0.1",
+        server.port,
+        username=username,
+        client_keys=keys,
+        known_hosts=None,
+        agent_path=None,
+        config=None,
+        **kw,
+    )
+
+
+async def open_term(
+    server: SshServer, key: asyncssh.SSHKey, username: str = "someone", cols: int = 100, rows: int = 30
+) -> Term:
+    conn = await connect(server, key, username)
+    proc = await conn.create_process(term_type="xterm-256color", term_size=(cols, rows), encoding=None)
+    return Term(conn, proc, cols, rows)
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def ssh_server(tmp_path: Path) -> Iterator[SshServer]:
+    """A server of the test's own: its store, keys folder and data dir start empty."""
+    s = SshServer(tmp_path)
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[Callable[..., SshServer]]:
+    made: list[SshServer] = []
+
+    def make(*extra: str, **kw: Any) -> SshServer:
+        s = SshServer(tmp_path, *extra, **kw)
+        made.append(s)
+        return s
+
+    yield make
+    for s in made:
+        s.stop()
