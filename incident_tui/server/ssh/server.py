@@ -104,9 +104,11 @@ class _Connection(asyncssh.SSHServer):
             )
             return
         self.war.connections.add(self)
-        # Agent forwarding is off (the listen options); this reports the refusal.
-        refuse_agent = self._refuse_agent
-        conn.create_agent_listener = refuse_agent  # type: ignore[method-assign]
+        # Agent and X11 forwarding are off in the listen options, and asyncssh refuses them
+        # silently; these stand-ins (the connection's own hooks for those requests) also
+        # tell the client and the log.
+        conn.create_agent_listener = self._refuse_agent  # type: ignore[method-assign]
+        conn.attach_x11_listener = self._refuse_x11  # type: ignore[method-assign]
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.war.connections.discard(self)
@@ -114,6 +116,10 @@ class _Connection(asyncssh.SSHServer):
     async def _refuse_agent(self) -> bool:
         self._refuse("agent forwarding (-A)", "incident-tui: agent forwarding is refused: your agent stays with you")
         return False
+
+    async def _refuse_x11(self, *args: object) -> None:
+        self._refuse("X11 forwarding (-X)", "incident-tui: X11 forwarding is refused")
+        return None
 
     def _refuse(self, what: str, note: str) -> None:
         log.warning("refused %s for %s from %s", what, self.person or "?", self.peer)
