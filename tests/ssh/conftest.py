@@ -10,6 +10,7 @@ never on fixed pauses.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -200,10 +201,15 @@ async def connect(
 
 
 async def open_term(
-    server: SshServer, key: asyncssh.SSHKey, username: str = "someone", cols: int = 100, rows: int = 30
+    server: SshServer,
+    key: asyncssh.SSHKey,
+    username: str = "someone",
+    cols: int = 100,
+    rows: int = 30,
+    term_type: str = "xterm-256color",
 ) -> Term:
     conn = await connect(server, key, username)
-    proc = await conn.create_process(term_type="xterm-256color", term_size=(cols, rows), encoding=None)
+    proc = await conn.create_process(term_type=term_type, term_size=(cols, rows), encoding=None)
     return Term(conn, proc, cols, rows)
 
 
@@ -235,3 +241,121 @@ def make_server(tmp_path: Path) -> Iterator[Callable[..., SshServer]]:
     yield make
     for s in made:
         s.stop()
+
+
+class OpenSsh:
+    """The OpenSSH client in a pty of its own, as a person would run it."""
+
+    def __init__(
+        self,
+        server: SshServer,
+        *args: str,
+        key: str | None = None,
+        cols: int = 100,
+        rows: int = 30,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        import pty
+
+        self.cols, self.rows = cols, rows
+        base = [
+            "ssh",
+            "-F",
+            "/dev/null",
+            "-p",
+            str(server.port),
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+            "-o",
+            f"UserKnownHostsFile={server.root / 'known_hosts'}",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=20",
+        ]
+        if key:
+            base += ["-i", str(server.root / f"id_{key}")]
+        pid, fd = pty.fork()
+        if pid == 0:  # pragma: no cover - the child becomes ssh
+            os.environ.update(env or {})
+            os.environ["TERM"] = "xterm-256color"
+            os.execvp("ssh", [*base, *args])
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.pid, self.fd = pid, fd
+        self.screen = pyte.Screen(cols, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.raw = bytearray()
+        self.status: int | None = None
+
+    def _pump(self, timeout: float) -> bool:
+        import select
+
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.fd, 65536)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        if b"\x1b[6n" in chunk:
+            os.write(self.fd, f"\x1b[{self.rows};{self.cols}R".encode())
+        if b"\x1b[c" in chunk:
+            os.write(self.fd, b"\x1b[?62;c")
+        self.raw += chunk
+        self.stream.feed(chunk)
+        return True
+
+    def text(self) -> str:
+        return "\n".join(self.screen.display)
+
+    def wait_for(self, needle: str, timeout: float = DEADLINE) -> None:
+        deadline = time.monotonic() + timeout
+        while needle not in self.text():
+            if time.monotonic() > deadline or not self._pump(0.05):
+                if needle in self.text():
+                    return
+                raise AssertionError(f"{needle!r} not on the screen; it shows:\n{self.text()}")
+
+    def send(self, keys: str | bytes) -> None:
+        os.write(self.fd, keys.encode() if isinstance(keys, str) else keys)
+
+    def wait_exit(self, timeout: float = DEADLINE) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._pump(0.05)
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                while self._pump(0.05):  # what it printed last
+                    if not select_ready(self.fd):
+                        break
+                os.close(self.fd)
+                self.status = os.waitstatus_to_exitcode(status)
+                return self.status
+        raise AssertionError(f"ssh did not exit; the screen:\n{self.text()}")
+
+    def kill(self) -> None:
+        if self.status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.status = -9
+
+
+def select_ready(fd: int) -> bool:
+    import select
+
+    try:
+        return bool(select.select([fd], [], [], 0.05)[0])
+    except (OSError, ValueError):
+        return False

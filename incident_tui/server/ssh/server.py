@@ -311,8 +311,9 @@ class WarRoomSsh:
                 f"incident-tui: {person} already has {limits.per_person} sessions open (the limit); close one first",
             )
             return
+        # A terminal shows one stream: what is said from here on goes to stdout.
         for note in owner.notes:
-            process.stderr.write((note + "\r\n").encode())
+            process.stdout.write((note + "\r\n").encode())
         owner.notes.clear()
         token = self.tokens.mint(person)
         session = Session(process, person, token, self.spec)
@@ -333,7 +334,7 @@ class WarRoomSsh:
         except Exception as exc:
             log.error("session for %s from %s failed: %s", person, owner.peer, exc)
             with contextlib.suppress(Exception):
-                process.stderr.write(f"incident-tui: the session could not start: {exc}\r\n".encode())
+                process.stdout.write(f"incident-tui: the session could not start: {exc}\r\n".encode())
             rc = 1
         finally:
             self.tokens.revoke(token)
@@ -351,7 +352,7 @@ class WarRoomSsh:
             with contextlib.suppress(Exception):
                 if session.hangup_reason and session.hangup_reason != "the client closed":
                     why = session.hangup_reason
-                    process.stderr.write(
+                    process.stdout.write(
                         f"\r\nincident-tui: session ended: {why}; your typed line is kept\r\n".encode()
                     )
                 await process.stdout.drain()
