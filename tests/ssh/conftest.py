@@ -132,6 +132,16 @@ class SshServer:
                 self.proc.wait(5)
 
 
+def declare(server: SshServer, title: str, author: str = "setup") -> str:
+    """An incident declared through the API, so a session opens straight on its dashboard."""
+    from incident_tui.domain.commands import declare_event
+
+    event = declare_event(title, author, "SEV2", "")
+    r = httpx.post(f"{server.api}/events", json={"events": [event.to_dict()]}, timeout=10)
+    assert r.status_code == 200, r.text
+    return event.incident
+
+
 class Term:
     """One SSH session with a terminal, drawn on a pyte screen."""
 
@@ -258,10 +268,14 @@ class OpenSsh:
         import pty
 
         self.cols, self.rows = cols, rows
+        config = (
+            server.root / "ssh_config"
+        )  # empty: nobody's own settings (not /dev/null: a test elsewhere may replace it)
+        config.touch()
         base = [
             "ssh",
             "-F",
-            "/dev/null",
+            str(config),
             "-p",
             str(server.port),
             "-o",

@@ -10,7 +10,7 @@ import subprocess
 import asyncssh
 import pytest
 
-from .conftest import OpenSsh, SshServer, async_wait_until, connect, open_term, pid_alive, wait_until
+from .conftest import OpenSsh, SshServer, async_wait_until, connect, declare, open_term, pid_alive, wait_until
 
 needs_openssh = pytest.mark.skipif(shutil.which("ssh") is None, reason="the OpenSSH client is not installed")
 
@@ -140,14 +140,22 @@ async def test_too_many_refused_keys_close_the_connection(ssh_server: SshServer)
 
 
 async def test_an_idle_session_ends_and_keeps_its_draft(make_server) -> None:
-    server: SshServer = make_server("--ssh-idle-timeout", "2")
+    server: SshServer = make_server("--ssh-idle-timeout", "4")
     key = server.add_key("oz")
+    declare(server, "Idle incident for oz")
     term = await open_term(server, key)
-    await term.wait_for("you are oz")
-    term.send("n")  # any key resets the clock; then nothing more
+    await term.wait_for("Idle incident for oz")
+    term.send("/action page the db team")  # the last key press; then nothing
+    await term.wait_for("page the db team")
     await term.closed.wait()
-    await server.wait_log(r"session for oz .* ended .*no key pressed for 2 s")
+    await server.wait_log(r"session for oz .* ended .*no key pressed for 4 s")
+    assert b"no key pressed for 4 s; your typed line is kept" in term.raw
     await term.close()
+    again = await open_term(server, key)
+    try:
+        await again.wait_for("/action page the db team")
+    finally:
+        await again.close()
 
 
 async def test_a_removed_key_ends_its_sessions(ssh_server: SshServer) -> None:

@@ -8,7 +8,7 @@ import asyncssh
 import httpx
 import pytest
 
-from .conftest import SshServer, async_wait_until, connect, open_term, pid_alive
+from .conftest import SshServer, async_wait_until, connect, declare, open_term, pid_alive
 
 
 def session_pid(server: SshServer, person: str, nth: int = 1) -> int:
@@ -19,16 +19,6 @@ def session_pid(server: SshServer, person: str, nth: int = 1) -> int:
 def child_token(pid: int) -> str:
     env = open(f"/proc/{pid}/environ", "rb").read().split(b"\0")
     return next(v.split(b"=", 1)[1].decode() for v in env if v.startswith(b"INCIDENT_TUI_TOKEN="))
-
-
-def declare(server: SshServer, title: str, author: str = "setup") -> str:
-    """An incident declared through the API, so a session opens straight on its dashboard."""
-    from incident_tui.domain.commands import declare_event
-
-    event = declare_event(title, author, "SEV2", "")
-    r = httpx.post(f"{server.api}/events", json={"events": [event.to_dict()]}, timeout=10)
-    assert r.status_code == 200, r.text
-    return event.incident
 
 
 async def test_known_key_gets_the_app_and_writes_as_its_owner_whatever_login_name(ssh_server: SshServer) -> None:

@@ -220,6 +220,7 @@ class Session:
         """pty -> client, holding the child back (the pty fills) while the client is slow."""
         loop = asyncio.get_running_loop()
         stdout = self.process.stdout
+        first = True
         while True:
             try:
                 data = os.read(self.master, READ_CHUNK)
@@ -232,6 +233,8 @@ class Session:
                 raise
             if not data:
                 return
+            if first:  # the idle clock starts once the app shows something, not while it starts up
+                self.last_input, first = time.monotonic(), False
             stdout.write(data)
             await stdout.drain()
 
