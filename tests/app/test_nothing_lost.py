@@ -40,6 +40,24 @@ async def test_an_unsent_line_is_saved_on_quit_and_restored_on_the_next_start(ma
     assert again.drafts.load(incident) == ""  # acknowledged: the draft is gone
 
 
+async def test_typing_after_a_restored_draft_continues_it(make_app, store, runbooks):
+    # The SSH war room's promise: reconnect and go on typing the line the link cut.
+    demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        app.screen.query_one(CommandBar).value = "/decision roll back once the canary is"
+        await pilot.pause()
+        await pilot.press("ctrl+q")
+    again = make_app()
+    async with again.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(again.screen, DashboardScreen))
+        bar = again.screen.query_one(CommandBar)
+        await pilot.press("space", "g", "r", "e", "e", "n")
+        await wait_for(pilot, lambda: bar.value.endswith("green"))
+        assert bar.value == "/decision roll back once the canary is green"
+
+
 def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     out = b""
     deadline = time.monotonic() + timeout
