@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import stat
@@ -188,3 +189,21 @@ async def test_hostile_commands_and_terminal_types_reach_no_terminal(ssh_server:
     assert "pwned" in line and "<U+202E>" in line
     for ln in ssh_server.log:
         assert not any(c in ln for c in "\x1b\x07\x9b\u202e"), ln
+
+
+async def test_a_client_asking_again_and_again_is_cut_off(ssh_server: SshServer) -> None:
+    key = ssh_server.add_key("rex")
+    conn = await connect(ssh_server, key)
+    try:
+        refused = 0
+        for port in range(1, 40):
+            try:
+                await conn.forward_remote_port("127.0.0.1", 10000 + port, "127.0.0.1", 9)
+            except (asyncssh.ChannelListenError, asyncssh.Error, OSError):
+                refused += 1  # refused, or the connection is gone
+        assert refused == 39
+        await asyncio.wait_for(conn.wait_closed(), 30)
+    finally:
+        conn.close()
+    await ssh_server.wait_log(r"closed .* \(rex\) after 20 refused requests")
+    assert sum("refused remote port forwarding" in ln for ln in ssh_server.log) == 20

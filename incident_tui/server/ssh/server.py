@@ -33,6 +33,7 @@ NEEDS_TTY = "incident-tui: this server runs the war room app, which needs a term
 NO_COMMANDS = "incident-tui: commands are not run here; connect with plain `ssh -t` to open the war room"
 NO_SUBSYSTEM = "incident-tui: no file transfer (sftp/scp) or other subsystem here; `ssh -t` opens the war room"
 NO_FORWARDING = "incident-tui: port forwarding is not offered here"
+MAX_REFUSALS = 20  # refused requests (forwardings, subsystems) before a connection is closed
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class _Connection(asyncssh.SSHServer):
         self.peer = "?"
         self.person: str | None = None
         self.refused_keys = 0
+        self.refusals = 0
         self.notes: list[str] = []  # refusals to tell the client once its session opens
         self.sessions = 0
         self.idle_since = time.monotonic()
@@ -122,8 +124,16 @@ class _Connection(asyncssh.SSHServer):
         return None
 
     def _refuse(self, what: str, note: str) -> None:
+        self.refusals += 1
+        if self.refusals > MAX_REFUSALS:
+            # A client asking again and again would fill the log (and these notes): cut it off.
+            if self.refusals == MAX_REFUSALS + 1 and self.conn is not None:
+                log.warning("closed %s (%s) after %d refused requests", self.peer, self.person or "?", MAX_REFUSALS)
+                self.conn.disconnect(asyncssh.DISC_BY_APPLICATION, "incident-tui: too many refused requests")
+            return
         log.warning("refused %s for %s from %s", what, self.person or "?", self.peer)
-        self.notes.append(note)
+        if note not in self.notes:
+            self.notes.append(note)
 
     # -- authentication ------------------------------------------------------------
 
