@@ -53,6 +53,10 @@ _ENTITY = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 # `#db`, `-> up` or `2026-01-31` at the start are left alone: they make no block.
 _BLOCK_START = re.compile(r"^(#{1,6}(?=\s|$)|>|[+\-](?=\s|$)|-[-\s]*$|=+\s*$|\d{1,9}(?=[.)](?:\s|$)))")
 _BLOCK_FIRST = frozenset("#>+-=0123456789")
+# Characters `_escape` may touch: most lines have none, and one character-class search
+# in C says so (an alternation of patterns costs twice as much; 100k-line timelines).
+# The postmortem's timeline runs the same fast path inline in its own loop.
+_SPECIAL = re.compile(r"[\\`*\[\]<|_~&@]")
 # Trailing `#`s would be read as an ATX heading's closing sequence and dropped.
 _TRAILING_HASHES = re.compile(r"(#+)$")
 
@@ -105,6 +109,11 @@ def inline(text: object, limit: int = 4000) -> str:
         s = text.strip()
     else:
         s = safe_text(text, limit, oneline=True).strip()
+    if not s or (
+        (s[0] not in _BLOCK_FIRST and _SPECIAL.search(s) is None and "://" not in s)
+        and ("#" not in s or (s[-1] != "#" and _REFERENCE.search(s) is None))
+    ):
+        return s
     if "://" in s:
         parts: list[str] = []
         pos = 0

@@ -12,11 +12,11 @@ skims (role changes and checklist ticks) and quotes the rest.
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..domain.checklists import Runbooks, item_status
 from ..domain.events import Event, format_at, parse_at
@@ -24,7 +24,7 @@ from ..domain.fold import FollowUp, IncidentState
 from ..domain.model import ACTIVE_PHASES, DEFAULT_WHY_CHAIN, LESSONS, SEVERITIES, UPDATE_CADENCE_MIN
 from ..domain.serialize import hypothesis_json
 from . import clock
-from .markdown import code, inline, link, missing, table
+from .markdown import _BLOCK_FIRST, _REFERENCE, _SPECIAL, code, inline, link, missing, table
 from .metrics import Metrics, incident_metrics
 
 SCHEMA = "incident-tui/postmortem"
@@ -65,21 +65,22 @@ HINTS: dict[str, str] = {
 # -- The facts both forms are rendered from ---------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Interval:
-    """The stretch between two stakeholder updates (or the declaration and the first)."""
+class Interval(NamedTuple):
+    """The stretch between two stakeholder updates (or the declaration and the first).
+    A NamedTuple: a long incident has thousands, and a frozen dataclass is slow to make."""
 
     start: datetime
     end: datetime
     severity: str  # held at `start`: the cadence the next update was owed at
     cadence: int | None  # minutes; None: no cadence at that severity
     update: Event | None  # the update that ended it; None: it ran to the resolution or now
+    kept: bool | None  # None: no cadence was owed
 
-    @property
-    def kept(self) -> bool | None:
-        if self.cadence is None:
-            return None
-        return self.end - self.start <= timedelta(minutes=self.cadence)
+
+def _interval(start: datetime, end: datetime, sev: str, update: Event | None) -> Interval:
+    cadence = UPDATE_CADENCE_MIN.get(sev)
+    kept = None if cadence is None else end - start <= timedelta(minutes=cadence)
+    return Interval(start, end, sev, cadence, update, kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,16 +95,20 @@ class Facts:
     missing: list[str]  # HINTS keys of what the draft still lacks
 
 
-def _severity_at(s: IncidentState, at: datetime) -> str:
-    held = s.severity_history[0][0] if s.severity_history else s.severity
-    for sev, when, _seq in s.severity_history:
-        if when <= at:
-            held = sev
-    return held
-
-
 def _intervals(s: IncidentState, end: datetime) -> tuple[list[Interval], list[Event]]:
     updates = sorted((e for e in s.timeline if e.kind == "update"), key=lambda e: (e.at, e.seq or 0))
+    # The severity held at a time: the last change at or before it, walked alongside.
+    changes = sorted(((at, seq, sev) for sev, at, seq in s.severity_history), key=lambda c: (c[0], c[1]))
+    held = s.severity_history[0][0] if s.severity_history else s.severity
+    k = 0
+
+    def severity_at(at: datetime) -> str:
+        nonlocal held, k
+        while k < len(changes) and changes[k][0] <= at:
+            held = changes[k][2]
+            k += 1
+        return held
+
     out: list[Interval] = []
     late: list[Event] = []
     start = s.declared_at
@@ -112,12 +117,11 @@ def _intervals(s: IncidentState, end: datetime) -> tuple[list[Interval], list[Ev
         if s.resolved_at is not None and at > s.resolved_at:
             late.append(e)
             continue
-        sev = _severity_at(s, start)
-        out.append(Interval(start, max(at, start), sev, UPDATE_CADENCE_MIN.get(sev), e))
-        start = max(at, start)
+        stop = max(at, start)
+        out.append(_interval(start, stop, severity_at(start), e))
+        start = stop
     if end > start:  # the stretch after the last update, up to the resolution (or now)
-        sev = _severity_at(s, start)
-        out.append(Interval(start, end, sev, UPDATE_CADENCE_MIN.get(sev), None))
+        out.append(_interval(start, end, severity_at(start), None))
     return out, late
 
 
@@ -332,55 +336,32 @@ _TEXT_ROWS = {
 }
 
 
-def _timeline(s: IncidentState, m: Metrics) -> list[str]:
-    prev_sev: dict[int, str] = {}
-    for (before, _a, _s), (_sev, _at, seq) in pairwise(s.severity_history):
-        prev_sev[seq] = before
-    hyps = {h.seq: h for h in s.hypotheses}
-    hyp_text = {h.number: h.text for h in s.hypotheses}
-    # (wire time, seq, text, who, minor part or None)
-    rows: list[tuple[str, int, str, str, tuple[str, str] | None]] = []
-    authors: dict[str, str] = {}  # a few people write thousands of lines: escape each name once
+def _phase_rows(s: IncidentState) -> dict[int, str]:
+    """How each `phase.set` reads, by its position in the timeline. "Mitigated" (the first
+    move to monitoring) and "Reopened" (an active phase after `resolved`) follow the
+    fold's order, not the rows' time order, so they are worked out first, in seq order."""
+    out: dict[int, str] = {}
     seen_monitoring = False
     was_resolved = False
-    for e in s.timeline:  # seq order: "first time in monitoring" and "reopened" follow the fold
-        kind = e.kind
-        if kind in _SKIP:
+    for i, e in enumerate(s.timeline):
+        if e.kind != "phase.set":
             continue
-        who = authors.get(e.author)
-        if who is None:
-            who = authors[e.author] = inline(e.author, 100)
-        if kind in _MINOR:
-            rows.append((clock.wire(e.at), e.seq or 0, "", who, _minor(e)))
-            continue
-        what: str | None
-        prefix = _TEXT_ROWS.get(kind)
-        if prefix is not None:  # the bulk of a long timeline: skip the general describer
-            what = prefix + inline(e.data.get("text", ""))
-            if not prefix and not what:
-                continue
-        elif kind == "hypothesis":
-            h = hyps.get(e.seq or 0)
-            what = f"Hypothesis{f' H{h.number}' if h else ''}: {inline(e.text)}"
-        elif kind == "phase.set":
-            phase = e.data["phase"]
-            if phase == "monitoring" and not seen_monitoring:
-                what = "**Mitigated**: phase monitoring, watching for recurrence"
-                seen_monitoring = True
-            elif phase == "resolved":
-                what = "**Resolved**: normal operation restored"
-                was_resolved = True
-            elif phase in ACTIVE_PHASES and was_resolved:
-                what = f"**Reopened**: phase {phase}"
-                was_resolved = False
-            else:
-                what = f"Phase: {phase}"
+        phase = e.data["phase"]
+        if phase == "monitoring" and not seen_monitoring:
+            out[i] = "**Mitigated**: phase monitoring, watching for recurrence"
+            seen_monitoring = True
+        elif phase == "resolved":
+            out[i] = "**Resolved**: normal operation restored"
+            was_resolved = True
+        elif phase in ACTIVE_PHASES and was_resolved:
+            out[i] = f"**Reopened**: phase {phase}"
+            was_resolved = False
         else:
-            what = _describe(e, prev_sev, hyp_text)
-        if what is not None:
-            rows.append((clock.wire(e.at), e.seq or 0, what, who, None))
-    # Wire-form UTC strings sort as times; no datetime per row (100k-line timelines).
-    rows.sort(key=lambda r: (r[0], r[1]))
+            out[i] = f"Phase: {phase}"
+    return out
+
+
+def _timeline(s: IncidentState, m: Metrics) -> list[str]:
     out = [
         "",
         "## Timeline",
@@ -391,47 +372,108 @@ def _timeline(s: IncidentState, m: Metrics) -> list[str]:
         "",
     ]
     out += table(("Time", "What happened", "Who"), ())
-    at = _DayClock(s.declared_at)
-    # Rows written directly: every cell is non-empty and already escaped, and this is the
-    # one table that can run to tens of thousands of rows.
-    run: list[tuple[str, int, str, str, tuple[str, str] | None]] = []
-    for row in rows:
-        if row[4] is not None:
-            run.append(row)
+    prev_sev: dict[int, str] = {}
+    for (before, _a, _s), (_sev, _at, seq) in pairwise(s.severity_history):
+        prev_sev[seq] = before
+    hyps = {h.seq: h for h in s.hypotheses}
+    hyp_text = {h.number: h.text for h in s.hypotheses}
+    phases = _phase_rows(s)
+    tl = s.timeline
+    # Rows in time order: the timeline is in seq order, so a stable sort of positions by
+    # wire-form time (which sorts as time; a C-level key, no datetime per row) keeps seq
+    # order among equal times. Lines are written in that order in one pass: this is the
+    # one table that can run to a million rows.
+    wire = clock.wire
+    ats = [a if len(a) == 24 and a[-1] == "Z" else wire(a) for a in [e.at for e in tl]]
+    order = sorted(range(len(tl)), key=ats.__getitem__)
+    day_clock = _DayClock(s.declared_at)
+    clock_at, minutes = day_clock.wire, day_clock.minutes
+    last_day = ""
+    authors: dict[str, str] = {}  # a few people write thousands of lines: escape each name once
+    text_rows, skip, minor = _TEXT_ROWS, _SKIP, _MINOR
+    special, reference, first = _SPECIAL.search, _REFERENCE.search, _BLOCK_FIRST
+    put = out.append
+    run: list[tuple[str, str, tuple[str, str]]] = []  # role changes and ticks waiting to share a row
+    for i in order:
+        e = tl[i]
+        kind = e.kind
+        prefix = text_rows.get(kind)
+        if prefix is not None:  # the bulk of a long timeline: `inline`'s own fast path, inlined
+            t = e.data.get("text", "")
+            if not (
+                t.__class__ is str
+                and len(t) <= 4000
+                and t.isprintable()
+                and special(t) is None
+                and (not t or (t[0] not in first and t[-1] != " " and t[0] != " "))
+                and "://" not in t
+                and ("#" not in t or (t[-1] != "#" and reference(t) is None))
+            ):
+                t = inline(t)
+                if not t and not prefix:
+                    continue
+        elif kind in skip:
             continue
+        elif kind in minor:
+            who = authors.get(e.author) or authors.setdefault(e.author, inline(e.author, 100))
+            run.append((ats[i], who, _minor(e)))
+            continue
+        else:
+            prefix = ""
+            if kind == "hypothesis":
+                h = hyps.get(e.seq or 0)
+                t = f"Hypothesis{f' H{h.number}' if h else ''}: {inline(e.text)}"
+            elif kind == "phase.set":
+                t = phases[i]
+            else:
+                described = _describe(e, prev_sev, hyp_text)
+                if described is None:
+                    continue
+                t = described
+        who = authors.get(e.author)
+        if who is None:
+            who = authors[e.author] = inline(e.author, 100)
         if run:
-            out.append(_minor_row(run, at))
+            put(_minor_row(run, clock_at))
+            last_day = day_clock.last_day
             run = []
-        out.append(f"| {at.wire(row[0])} | {row[2]} | {row[3]} |")
+        at = ats[i]
+        m = minutes.get(at[:16])
+        if m is None or m[0] != last_day:  # a new minute, or the day changes: the general path
+            put(f"| {clock_at(at)} | {prefix}{t} | {who} |")
+            last_day = day_clock.last_day
+        else:
+            put(f"| {m[1]}{at[17:19]}{m[2]} | {prefix}{t} | {who} |")
     if run:
-        out.append(_minor_row(run, at))
+        put(_minor_row(run, clock_at))
     return out
 
 
 class _DayClock:
     """Row times: the local date in front of the first row and of every row where the day
     changes, the time alone elsewhere; the zone after a time whose offset differs from
-    the declaration's (a DST change inside the incident)."""
+    the declaration's (a DST change inside the incident). Worked out once per UTC minute
+    (zone offsets are whole minutes): a timeline formats up to a million times, and its
+    loop reads `minutes` itself while the day stays `last_day`."""
 
-    __slots__ = ("_clock", "_days", "_last_day")
+    __slots__ = ("_offset", "last_day", "minutes")
 
     def __init__(self, declared: datetime) -> None:
-        self._clock = clock.Clock(declared)
-        self._last_day = ""
-        self._days: dict[str, str] = {}  # UTC minute -> local date, worked out once per minute
+        self._offset = clock.local(declared).utcoffset()
+        self.last_day = ""
+        self.minutes: dict[str, tuple[str, str, str]] = {}  # `2026-03-02T21:10` -> (day, "HH:MM:", suffix)
 
     def wire(self, at: str) -> str:
-        key = at[:16]
-        day = self._days.get(key)
-        if day is None:
-            day = self._days[key] = clock.local(parse_at(key + ":00.000Z")).strftime("%Y-%m-%d")
-        text = self._clock.wire(at)
-        if text[:10] == day:  # Clock dates rows off the declaration's day; here the day change says it
-            text = text[11:]
-        if day != self._last_day:
-            self._last_day = day
-            text = f"{day} {text}"
-        return text
+        m = self.minutes.get(at[:16])
+        if m is None:
+            d = clock.local(parse_at(at[:16] + ":00.000Z"))
+            suffix = "" if d.utcoffset() == self._offset else " " + clock.stamp(d).rsplit(" ", 1)[1]
+            m = self.minutes[at[:16]] = (d.strftime("%Y-%m-%d"), f"{d.hour:02d}:{d.minute:02d}:", suffix)
+        day, head, suffix = m
+        if day != self.last_day:
+            self.last_day = day
+            return f"{day} {head}{at[17:19]}{suffix}"
+        return head + at[17:19] + suffix
 
 
 def _minor(e: Event) -> tuple[str, str]:
@@ -456,11 +498,10 @@ def _items(parts: list[str]) -> str:
     return "; ".join(f"{phase} {', '.join(items)}" for phase, items in by_phase.items())
 
 
-def _minor_row(run: list[tuple[str, int, str, str, tuple[str, str] | None]], at: _DayClock) -> str:
+def _minor_row(run: list[tuple[str, str, tuple[str, str]]], at: Callable[[str], str]) -> str:
     parts: dict[str, list[str]] = {"role": [], "check": [], "uncheck": []}
-    for *_x, p in run:
-        if p is not None:
-            parts[p[0]].append(p[1])
+    for _at, _who, (sort, text) in run:
+        parts[sort].append(text)
     out = []
     if parts["role"]:
         out.append("Roles: " + "; ".join(parts["role"]))
@@ -468,8 +509,8 @@ def _minor_row(run: list[tuple[str, int, str, str, tuple[str, str] | None]], at:
         out.append(f"Checklist ticked: {_items(parts['check'])}")
     if parts["uncheck"]:
         out.append(f"Checklist unticked: {_items(parts['uncheck'])}")
-    who = ", ".join(dict.fromkeys(r[3] for r in run))
-    return f"| {at.wire(run[0][0])} | {' · '.join(out)} | {who} |"
+    who = ", ".join(dict.fromkeys(r[1] for r in run))
+    return f"| {at(run[0][0])} | {' · '.join(out)} | {who} |"
 
 
 def _describe(e: Event, prev_sev: dict[int, str], hyp_text: dict[int, str]) -> str | None:
@@ -594,15 +635,17 @@ def _communication(s: IncidentState, f: Facts) -> list[str]:
     if not updates and not f.late_updates:
         out.append(missing(f"No status updates recorded — {_hint('updates')} records one and restarts the clock."))
     else:
-        day = s.declared_at
+        at = clock.Clock(s.declared_at)
+        authors: dict[str, str] = {}
         rows = []
         for n, i in enumerate(updates):
             e = i.update
             assert e is not None
             label = "after the declaration" if n == 0 else "after the previous"
-            rows.append((clock.clock(parse_at(e.at), day), inline(e.text), inline(e.author, 100), _gap(i, label)))
+            who = authors.get(e.author) or authors.setdefault(e.author, inline(e.author, 100))
+            rows.append((at.wire(clock.wire(e.at)), inline(e.text), who, _gap(i, label)))
         for e in f.late_updates:
-            rows.append((clock.clock(parse_at(e.at), day), inline(e.text), inline(e.author, 100), "after resolution"))
+            rows.append((at.wire(clock.wire(e.at)), inline(e.text), inline(e.author, 100), "after resolution"))
         out += table(("Time", "Update", "By", "Cadence"), rows)
     owed = [i for i in f.intervals if i.kept is not None]
     if owed:
@@ -866,8 +909,7 @@ def postmortem_data(state: IncidentState, runbooks: Runbooks, now: datetime) -> 
 
 
 def postmortem_json(state: IncidentState, runbooks: Runbooks, now: datetime) -> str:
-    """`postmortem --format json`: controls in user text as \\uXXXX escapes (the same JSON value)."""
-    from .snapshot import _JSON_UNSAFE
+    """`postmortem --format json` (README "Postmortem JSON")."""
+    from .snapshot import json_text
 
-    text = json.dumps(postmortem_data(state, runbooks, now), ensure_ascii=False, indent=2)
-    return _JSON_UNSAFE.sub(lambda mm: f"\\u{ord(mm.group()):04x}", text) + "\n"
+    return json_text(postmortem_data(state, runbooks, now))

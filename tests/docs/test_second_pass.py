@@ -118,3 +118,16 @@ def test_snapshot_carries_observations_notes_data_loss_and_what_changed_since_th
     assert "- **commander:** alice → frank" in changed
     assert "(data loss): Documents indexed between 03:00 and 22:05" in changed
     assert "## Last observations" in hmd and "Restore at 60% (shard 3 done, 4 in progress)" in hmd
+
+
+def test_document_json_is_what_json_dumps_writes_even_past_64_bit_integers() -> None:
+    from incident_tui.docs.snapshot import json_text
+
+    data = {"a": [1, 2.5, None, True, "x\u2028\x1b"], "b": {"c": "é"}, "e": []}
+    assert (
+        json_text(data)
+        == json.dumps(data, ensure_ascii=False, indent=2).replace("\u2028", "\\u2028").replace("\\u001b", "\\u001b")
+        + "\n"
+    )
+    big = {"n": 2**70}
+    assert json.loads(json_text(big)) == big  # orjson refuses it; the general path writes it
