@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("title", nargs="+")
     p.add_argument("--severity", default="SEV3", help="SEV1 (critical) .. SEV5 (cosmetic); default SEV3")
     p.add_argument("--summary", default="")
+    p.add_argument(
+        "--at", metavar="TIME", help="back-date the declaration, as @ does in the command language (HH:MM or ISO)"
+    )
     p.add_argument("--json", action="store_true")
 
     p = verb("log", "apply one line of the command language to an incident")
@@ -177,10 +180,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def cmd_declare(ctx: Context, a: argparse.Namespace) -> int:
-    from .domain.commands import CommandError, declare_event  # the app's start does not need the parser
+    from .domain.commands import CommandError, declare_event, parse  # the app's start does not need the parser
 
     try:
-        event = declare_event(" ".join(a.title), ctx.config.user, a.severity, a.summary)
+        # `--at` means what `@TIME` means before a line (one grammar for back-dating).
+        at = parse(f"@{a.at.strip()} declare").at if a.at else None
+        if a.at and at is None:
+            raise CommandError(f"--at {a.at} is not a time; write --at 14:02 or --at 2026-11-26T23:50")
+        event = declare_event(" ".join(a.title), ctx.config.user, a.severity, a.summary, at=at)
     except CommandError as exc:
         raise UsageError(str(exc)) from None
     (stored,) = ctx.append([event])

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from .checklists import Runbooks
 from .events import Event, new_event
 from .fold import IncidentState
-from .model import CATEGORIES, MULTI_ROLES, PHASES, ROLES, match_phase, normalize_severity
+from .model import CATEGORIES, LESSONS, MULTI_ROLES, PHASES, ROLES, match_phase, normalize_severity
 from .text import extract_tags
 
 
@@ -49,11 +49,16 @@ _SPECS = (
     CommandSpec("impact", "/impact TEXT", "describe the impact"),
     CommandSpec("category", "/category NAME", "categorize: " + ", ".join(CATEGORIES) + " or your own"),
     CommandSpec("detected", "/detected TEXT", "how it was detected (back-date with @ for impact start)"),
-    CommandSpec("followup", "/followup TEXT [@owner] [due:YYYY-MM-DD]", "add a follow-up (F1, F2, ...)"),
+    CommandSpec("followup", "/followup TEXT [@owner] [due:YYYY-MM-DD] [link:URL]", "add a follow-up (F1, F2, ...)"),
     CommandSpec("done", "/done F3", "close a follow-up"),
     CommandSpec("rootcause", "/rootcause TEXT", "record the root cause"),
-    CommandSpec("why", "/why TEXT", "add one of the five whys"),
+    CommandSpec("why", "/why [CHAIN:] TEXT", "add one of the five whys (chains: impact, recovery: or your own)"),
     CommandSpec("resolve", "/resolve", "move to phase resolved"),
+    CommandSpec("mitigate", "/mitigate TEXT", "an action that reduced or ended the impact"),
+    CommandSpec("dataloss", "/dataloss TEXT", "what data was lost or put at risk (none is an answer)"),
+    CommandSpec("background", "/background TEXT", "context a postmortem reader needs"),
+    CommandSpec("lesson", "/lesson well|wrong|lucky TEXT", "a lesson: what went well, wrong, or lucky"),
+    CommandSpec("link", "/link F3 URL", "link a follow-up to its tracker issue"),
 )
 COMMANDS: dict[str, CommandSpec] = {s.name: s for s in _SPECS}
 
@@ -65,7 +70,9 @@ _TEXT_COMMANDS = {
     "update": "update",
     "detected": "detected",
     "rootcause": "rootcause",
-    "why": "why",
+    "mitigate": "mitigation",
+    "dataloss": "dataloss",
+    "background": "background",
 }
 _FIELD_COMMANDS = {"title": "title.set", "summary": "summary.set", "impact": "impact.set"}
 
@@ -73,6 +80,12 @@ _BACKDATE = re.compile(r"^@(?P<stamp>\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}(?::\d{2}
 _USER = re.compile(r"^[A-Za-z0-9_][\w.\-]{0,63}$")
 _OWNER = re.compile(r"(?:^|\s)@(\S+)")
 _DUE = re.compile(r"(?:^|\s)due:(\S+)")
+_LINK = re.compile(r"(?:^|\s)link:(\S+)")
+# A tracker link: one http(s) URL, nothing Markdown or a terminal could read as more.
+_URL = re.compile(r"https?://[^\s<>`\\\"'|\x00-\x1f\x7f]+", re.IGNORECASE)
+# `/why recovery: TEXT`: a chain name is one word before a colon.
+_CHAIN = re.compile(r"^([A-Za-z][\w\-]{0,39}):\s+(\S.*)$", re.DOTALL)
+MAX_URL = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +211,30 @@ def to_events(
     usage = COMMANDS[name].usage if name in COMMANDS else ""
     if name == "note":
         return [ev("note", _text_data(args))]
+    if name == "why":
+        text = _need_text(cmd)
+        m = _CHAIN.match(text)
+        if m and "://" not in text.split(None, 1)[0]:
+            data = _text_data(m.group(2))
+            data["chain"] = m.group(1).lower()
+            return [ev("why", data)]
+        return [ev("why", _text_data(text))]
+    if name == "lesson":
+        sort, _, text = args.partition(" ")
+        sort = sort.lower()
+        if sort not in LESSONS or not text.strip():
+            raise CommandError(f"/lesson needs well, wrong or lucky, then text: {usage}")
+        data = _text_data(text.strip())
+        data["lesson"] = sort
+        return [ev("lesson", data)]
+    if name == "link":
+        parts = args.split()
+        if len(parts) != 2:
+            raise CommandError(f"/link needs a follow-up and a URL: {usage}")
+        n = _number(parts[0], "F", usage)
+        if state.followup(n) is None:
+            raise CommandError(f"no follow-up F{n}; add one with /followup TEXT")
+        return [ev("followup.link", {"number": n, "url": _url(parts[1], usage)})]
     if name in _TEXT_COMMANDS:
         return [ev(_TEXT_COMMANDS[name], _text_data(_need_text(cmd)))]
     if name in _FIELD_COMMANDS:
@@ -302,9 +339,20 @@ def _role(raw: str) -> str:
     return role
 
 
+def _url(raw: str, usage: str) -> str:
+    if len(raw) > MAX_URL or not _URL.fullmatch(raw):
+        raise CommandError(f"{raw[:80]!r} is not an http(s) URL: {usage}")
+    return raw
+
+
 def _followup_data(text: str, usage: str) -> dict:
     owner = None
     due = None
+    link = None
+    m = _LINK.search(text)
+    if m:
+        link = _url(m.group(1), usage)
+        text = (text[: m.start()] + text[m.end() :]).strip()
     m = _DUE.search(text)
     if m:
         try:
@@ -320,8 +368,16 @@ def _followup_data(text: str, usage: str) -> dict:
     if not text:
         raise CommandError(f"/followup needs text: {usage}")
     data = _text_data(text)
+    # `#1105` in a follow-up is a tracker reference, not a tag (`link:` links the issue).
+    tags = [t for t in data.get("tags", []) if not t.isdigit()]
+    if tags:
+        data["tags"] = tags
+    else:
+        data.pop("tags", None)
     if owner:
         data["owner"] = owner
     if due:
         data["due"] = due
+    if link:
+        data["link"] = link
     return data

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from ..domain.commands import COMMANDS
 from ..domain.fold import IncidentState
-from ..domain.model import CATEGORIES, PHASES, ROLES
+from ..domain.model import CATEGORIES, LESSONS, PHASES, ROLES
 
 
 def _people(state: IncidentState | None, others: Sequence[str] = ()) -> list[str]:
@@ -39,6 +39,12 @@ def _candidates(
         return [f"H{h.number}" for h in state.hypotheses if h.status == "open"]
     if command == "done" and argno == 0 and state:
         return [f"F{f.number}" for f in state.followups if not f.done]
+    if command == "link" and argno == 0 and state:
+        return [f"F{f.number}" for f in state.followups if not f.link] or [f"F{f.number}" for f in state.followups]
+    if command == "lesson" and argno == 0:
+        return list(LESSONS)
+    if command == "why" and argno == 0 and state:
+        return [f"{chain}:" for chain in state.why_chains] or ["impact:", "recovery:"]
     return []
 
 

@@ -33,6 +33,11 @@ MARKERS: dict[str, str] = {
     "checklist.set": "CHK",
     "snapshot": "SNAP",
     "alert": "ALERT",
+    "mitigation": "MIT",
+    "dataloss": "LOSS",
+    "background": "BG",
+    "lesson": "LESN",
+    "followup.link": "LINK",
 }
 # Kinds a filter word such as `kind:decision` or `dec` can name.
 FILTER_KINDS = sorted({k.split(".")[0] for k in MARKERS})
@@ -74,9 +79,17 @@ def body(event: Event) -> str:
             extra += f" @{d['owner']}"
         if d.get("due"):
             extra += f" due:{d['due']}"
+        if d.get("link"):
+            extra += f" link:{d['link']}"
         return f"{d.get('text', '')}{extra}"
     if k == "followup.done":
         return f"F{d.get('number', '?')} done"
+    if k == "followup.link":
+        return f"F{d.get('number', '?')} → {d.get('url', '')}"
+    if k == "lesson":
+        return f"{d.get('lesson', '')}: {d.get('text', '')}"
+    if k == "why" and d.get("chain"):
+        return f"{d['chain']}: {d.get('text', '')}"
     if k == "snapshot":
         frm, to = d.get("from") or "", d.get("to") or ""
         if to:

@@ -44,6 +44,13 @@ def test_completion_of_commands_arguments_and_people():
     assert complete("/confirm ", s)[0] == "/confirm H2 "  # only the open hypothesis
     assert complete("/done ", s)[0] == "/done F1 "
     assert complete("/followup page @ca", s)[0] == "/followup page @carol "
+    assert complete("/miti", s) == ("/mitigate ", ["/mitigate"])
+    assert complete("/lesson w", s) == ("/lesson w", ["well", "wrong"])
+    assert complete("/lesson l", s)[0] == "/lesson lucky "
+    assert complete("/link ", s)[0] == "/link F1 "
+    assert complete("/why rec", s)[0] == "/why recovery: "
+    assert complete("/data", s)[0] == "/dataloss "
+    assert complete("/backg", s)[0] == "/background "
     assert complete("a plain note", s) == ("a plain note", [])
     assert complete("//not a command", s) == ("//not a command", [])
 

@@ -247,3 +247,29 @@ async def test_ctrl_r_shows_the_lines_on_screen_in_full(make_app, store, runbook
         await wait_for(pilot, lambda: scroll.max_scroll_y > 0 and scroll.scroll_y == scroll.max_scroll_y)
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+
+
+async def test_the_second_pass_commands_complete_and_show_like_every_other(make_app, store, runbooks):
+    demo(store, runbooks)
+    app = make_app(user="bob")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await type_line(pilot, "/miti")
+        await pilot.press("tab")
+        assert app.screen.query_one(CommandBar).value == "/mitigate "
+        await submit(pilot, "/mitigate Rolled back checkout-api EU to v2.40")
+        await wait_for(pilot, lambda: "Rolled back checkout-api EU" in timeline_lines(app.screen)[-1])
+        assert "MIT" in timeline_lines(app.screen)[-1]
+        await submit(pilot, "/lesson wrong Nobody watched the pool")
+        await submit(pilot, "/why recovery: The rollback waited for a review")
+        await submit(pilot, "/followup Alert on pool saturation @carol")
+        n = len(app.screen.state.followups)
+        await submit(pilot, f"/link F{n} https://tracker.example/CHK-7")
+        await wait_for(pilot, lambda: f"F{n} → https://tracker.example/CHK-7" in timeline_lines(app.screen)[-1])
+        state = app.screen.state
+        assert state.lessons["wrong"][0].text == "Nobody watched the pool"
+        assert state.why_chains["recovery"] == ["The rollback waited for a review"]
+        assert state.followups[n - 1].link == "https://tracker.example/CHK-7"
+        await type_line(pilot, "/lesson great")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "/lesson needs well, wrong or lucky" in hint(app))
