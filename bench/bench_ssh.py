@@ -108,6 +108,15 @@ def _mem(pid: int) -> tuple[float, float]:
     return fields.get("Pss", 0) / 1024, fields.get("Rss", 0) / 1024
 
 
+def _cpu(pid: int) -> float:
+    """utime + stime in seconds (0 once the process is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ssh_cmd(root: Path, port: int, key: str) -> list[str]:
     (root / "ssh_config").touch()
     return [
@@ -346,7 +355,11 @@ def main() -> None:
                 took = time.perf_counter() - t0
                 pids = server.pids()
                 mem = [_mem(p) for p in pids]
+                cpu0, srv0, w0 = {p: _cpu(p) for p in pids}, _cpu(server.proc.pid), time.perf_counter()
                 s, t = keys_run(ssh, {})
+                wall = time.perf_counter() - w0
+                app_cpu = statistics.median(_cpu(p) - c for p, c in cpu0.items()) / wall * 100
+                srv_cpu = (_cpu(server.proc.pid) - srv0) / wall * 100
                 show(f"ssh commander + {n} sessions", s, t, n <= 25)
                 pss = statistics.median(m[0] for m in mem)
                 rss = statistics.median(m[1] for m in mem)
@@ -354,7 +367,7 @@ def main() -> None:
                 print(
                     f"    {n} sessions painted in {took:.1f} s; per session: app PSS {pss:.0f} MiB "
                     f"(RSS {rss:.0f}), server +{server_per:.1f} MiB; all apps PSS {sum(m[0] for m in mem):.0f} MiB; "
-                    f"{load()}"
+                    f"CPU: a following app {app_cpu:.1f}% of a core, the server {srv_cpu:.0f}%; {load()}"
                 )
                 followers.stdin.close()
                 followers.wait(60)

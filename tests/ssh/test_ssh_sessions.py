@@ -185,3 +185,39 @@ async def test_a_key_added_to_the_folder_works_without_a_restart(ssh_server: Ssh
         await term.wait_for("you are jo")
     finally:
         await term.close()
+
+
+async def test_the_clients_theme_reaches_its_app_and_nothing_else_of_its_environment(ssh_server: SshServer) -> None:
+    key = ssh_server.add_key("kai")
+    async with await connect(ssh_server, key) as conn:
+        proc = await conn.create_process(
+            term_type="xterm-256color",
+            term_size=(80, 24),
+            encoding=None,
+            env={"INCIDENT_TUI_THEME": "no-such-theme", "INCIDENT_TUI_USER": "admin", "LD_PRELOAD": "/tmp/x.so"},
+        )
+        out = await proc.stdout.read()
+        await proc.wait_closed()
+    assert b"no-such-theme" in out  # the app was asked for it, and refused an unknown one
+    assert proc.exit_status == 2
+    pid = session_pid(ssh_server, "kai")
+    assert not pid_alive(pid)
+    hostile = {
+        "INCIDENT_TUI_USER": "admin",
+        "INCIDENT_TUI_TOKEN": "x" * 20,
+        "LD_PRELOAD": "/no.so",
+        "COLORTERM": "truecolor",
+    }
+    async with await connect(ssh_server, key) as conn:
+        proc = await conn.create_process(term_type="xterm-256color", term_size=(80, 24), encoding=None, env=hostile)
+        await async_wait_until(
+            lambda: sum("session for kai from" in ln and ": pid" in ln for ln in ssh_server.log) == 2
+        )
+        env = dict(
+            v.split(b"=", 1)
+            for v in open(f"/proc/{session_pid(ssh_server, 'kai', 2)}/environ", "rb").read().split(b"\0")
+            if v
+        )
+        proc.close()
+    assert env[b"INCIDENT_TUI_USER"] == b"kai" and env[b"INCIDENT_TUI_TOKEN"] != b"x" * 20
+    assert b"LD_PRELOAD" not in env and env[b"COLORTERM"] == b"truecolor"
