@@ -68,7 +68,7 @@ class DeliveryWatch:
         if http is None:
             return ""
         try:
-            r = http.get("/api/v1/deliveries", timeout=5)
+            r = http.get("/api/v1/deliveries", timeout=2)  # a look every few seconds; never hold an exit long
             return trouble_line(r.json()) if r.status_code == 200 else ""
         except Exception:  # an old server, or none: the link state already says so
             return ""

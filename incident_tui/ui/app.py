@@ -11,7 +11,6 @@ import asyncio
 import gc
 import signal
 import sys
-import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -42,6 +41,7 @@ if TYPE_CHECKING:
 
     from ..cli import Context
     from ..config import Config
+    from ..store.deliveries import DeliveryWatch
     from .screens.dashboard import DashboardScreen
 
 # Grouped so the footer fits 80 columns: "f3f4 Inc".
@@ -121,7 +121,7 @@ class WarRoomApp(App[int]):
         self._open_when_seen: str | None = None
         self._last_sync_error = ""
         self._listing = IncidentListScreen()
-        self._delivery_stop = threading.Event()
+        self._delivery_watch: DeliveryWatch | None = None
         self._typed_here: set[str] = set()  # ids of events written from this window
         self._quit_when_sent = False  # ctrl+q chose to wait for the outbox to empty
 
@@ -177,24 +177,24 @@ class WarRoomApp(App[int]):
         if self.registry is not None:
             self.call_later(self._after_load)
         self._sync()
-        self._watch_deliveries()
+        self.set_interval(DELIVERY_POLL, self._poll_deliveries)
+
+    def _poll_deliveries(self) -> None:
+        # A short-lived worker per look, not a thread that sleeps: the thread pool is shared,
+        # and a sleeping thread would hold the app's exit until it woke.
+        if not isinstance(self.store, _NotOpenYet):
+            self._check_deliveries()
 
     @work(thread=True, exclusive=True, group="deliveries", exit_on_error=False)
-    def _watch_deliveries(self) -> None:
-        """Every few seconds: is serve failing to deliver? (a status file or GET /deliveries)."""
+    def _check_deliveries(self) -> None:
+        """Is serve failing to deliver notifications? (a status file, or GET /deliveries)."""
         from ..store.deliveries import DeliveryWatch
 
-        worker = get_current_worker()
-        watch: DeliveryWatch | None = None
-        last = ""
-        while not worker.is_cancelled:
-            if not isinstance(self.store, _NotOpenYet):
-                watch = watch or DeliveryWatch(self.store)
-                line = watch.check()
-                if line != last:
-                    last = line
-                    self.post_message(DeliveriesChanged(line))
-            self._delivery_stop.wait(DELIVERY_POLL)
+        if self._delivery_watch is None:
+            self._delivery_watch = DeliveryWatch(self.store)
+        line = self._delivery_watch.check()
+        if line != self.notify_trouble:
+            self.post_message(DeliveriesChanged(line))
 
     def on_deliveries_changed(self, message: DeliveriesChanged) -> None:
         self.notify_trouble = message.line
@@ -215,7 +215,6 @@ class WarRoomApp(App[int]):
         self.exit(0)
 
     def on_unmount(self) -> None:
-        self._delivery_stop.set()
         self.save_drafts()
         try:
             loop = asyncio.get_running_loop()
