@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..domain.events import Event, format_at, new_event, parse_at, uuid7
+from ..domain.events import Event, EventError, format_at, new_event, parse_at, uuid7
 from ..domain.fold import IncidentState
+from ..store.base import StoreError
 from .committer import Committer
 from .hub import Hub
 from .integrations import AlertRule
@@ -35,6 +36,7 @@ MAX_ALERTS = 1000
 MAX_LABELS = 64
 MAX_KEY = 128
 MAX_VALUE = 1024
+MAX_LABELS_TOTAL = 16 * 1024  # characters of all an alert's label names and values: one event stays small
 MAX_SUMMARY = 4096
 MAX_URL = 2048
 MAX_GROUP = 1024
@@ -90,6 +92,8 @@ def _labels(where: str, v: Any) -> dict[str, str]:
         if len(k) > MAX_KEY or len(val) > MAX_VALUE:
             raise ApiError(413, f"{where}.{str(k)[:40]} is over {MAX_KEY} (name) or {MAX_VALUE} (value) characters")
         out[k] = val
+    if sum(len(k) + len(v) for k, v in out.items()) > MAX_LABELS_TOTAL:
+        raise ApiError(413, f"{where} holds over {MAX_LABELS_TOTAL} characters in all")
     return out
 
 
@@ -334,7 +338,13 @@ class Intake:
             with self.hub.lock:
                 events, out = self._plan(batch, author)
             if events:
-                stored = await self.committer.append(events)
+                try:
+                    stored = await self.committer.append(events)
+                except EventError as exc:  # the store's own check at the door: refused, nothing written
+                    # EventTooLarge (a size) is 413, anything else about the event 422, as POST /events answers.
+                    raise ApiError(413 if type(exc).__name__ == "EventTooLarge" else 422, str(exc)) from None
+                except StoreError as exc:
+                    raise ApiError(500, f"store: {exc}") from None
                 for e in stored:
                     if e.kind == "alert":
                         d = e.data

@@ -193,6 +193,8 @@ def test_auth_content_type_and_bad_bodies_are_refused_and_write_nothing(srv: Ser
         assert "error" in r.json()
     huge = {**body, "alerts": [{**body["alerts"][0], "labels": {f"k{i}": "v" for i in range(500)}}]}
     assert srv.am(huge).status_code == 413
+    wide = {**body, "alerts": [{**body["alerts"][0], "labels": {f"k{i}": "v" * 1000 for i in range(60)}}]}
+    assert srv.am(wide).status_code == 413  # 60 labels of 1000 characters: one event would be too large
     assert srv.store.read() == []
 
 
