@@ -113,3 +113,35 @@ def test_outbox_survives_a_torn_last_line_and_remembers_what_was_accepted(tmp_pa
     assert os.stat(path).st_mode & 0o077 == 0  # as private as the store
     j = read_journal(path)
     assert j is not None and j.delivered == 1
+
+
+def test_deliveries_verb_lists_failures_in_process(tmp_path: Path, capsys, monkeypatch) -> None:
+    from incident_tui.cli import main
+
+    monkeypatch.setenv("INCIDENT_TUI_CONFIG", str(tmp_path / "none.toml"))
+    store = tmp_path / "s.jsonl"
+    assert main(["--store", str(store), "deliveries"]) == 0
+    assert "no delivery outbox" in capsys.readouterr().out
+    ob = Outbox(Path(f"{store}.deliveries.jsonl"))
+    ob.start(0)
+    ob.queue(
+        [
+            Delivery("msg_a", "chat", 1, "e1", "declared", "INC-1", 1.0, b"{}"),
+            Delivery("msg_b", "chat", 2, "e2", "update", "INC-1", 1.0, b"{}"),
+            Delivery("msg_c", "pager\x1b[31m", 3, "e3", "update", "INC-1", 1.0, b"{}"),
+        ],
+        3,
+    )
+    ob.failed(ob.items["msg_a"], 503, "HTTP 503", 99.0)
+    ob.dead_letter(ob.items["msg_c"], "HTTP 404: not retried \x1b]52;c;x\x07")
+    ob.close()
+    assert main(["--store", str(store), "deliveries"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 2  # the queued, never-tried one is not a failure
+    assert out[0].startswith("retrying chat") and "tries 1" in out[0] and "HTTP 503" in out[0]
+    assert out[1].startswith("DEAD") and "HTTP 404" in out[1]
+    assert not any("\x1b" in line for line in out)
+    assert main(["--store", str(store), "deliveries", "--all", "--json"]) == 0
+    rows = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["id"] for r in rows] == ["msg_a", "msg_b", "msg_c"]
+    assert {r["state"] for r in rows} == {"pending", "dead"}

@@ -56,9 +56,8 @@ def deliveries_report(config: Config, *, everything: bool, as_json: bool) -> tup
     for d in rows:
         state = "DEAD" if d["state"] == "dead" else ("retrying" if d["attempts"] else "queued")
         nxt = f" next {_when(d['next_attempt_at'])}" if d["state"] == "pending" and d["attempts"] else ""
-        err = safe_text(str(d["last_error"] or ""))[:160]
-        lines.append(
-            f"{state:8} {d['destination']:<16} {d['incident']:<8} {d['trigger']:<9} "
-            f"tries {d['attempts']}{nxt} {err}".rstrip()
-        )
+        # Everything here may come from a file or a server: shown, never obeyed by the terminal.
+        err = safe_text(str(d["last_error"] or ""), 160, oneline=True)
+        dest, inc, trig = (safe_text(str(d[k]), 40, oneline=True) for k in ("destination", "incident", "trigger"))
+        lines.append(f"{state:8} {dest:<16} {inc:<8} {trig:<9} tries {d['attempts']}{nxt} {err}".rstrip())
     return 0, "\n".join(lines)
