@@ -141,7 +141,7 @@ async def test_too_many_refused_keys_close_the_connection(ssh_server: SshServer)
 
 
 async def test_an_idle_session_ends_and_keeps_its_draft(make_server) -> None:
-    server: SshServer = make_server("--ssh-idle-timeout", "4")
+    server: SshServer = make_server("--ssh-idle-timeout", "8")
     key = server.add_key("oz")
     declare(server, "Idle incident for oz")
     term = await open_term(server, key)
@@ -149,8 +149,8 @@ async def test_an_idle_session_ends_and_keeps_its_draft(make_server) -> None:
     term.send("/action page the db team")  # the last key press; then nothing
     await term.wait_for("page the db team")
     await term.closed.wait()
-    await server.wait_log(r"session for oz .* ended .*no key pressed for 4 s")
-    assert b"no key pressed for 4 s; your typed line is kept" in term.raw
+    await server.wait_log(r"session for oz .* ended .*no key pressed for 8 s")
+    assert b"no key pressed for 8 s; your typed line is kept" in term.raw
     await term.close()
     again = await open_term(server, key)
     try:

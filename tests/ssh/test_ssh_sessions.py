@@ -145,7 +145,7 @@ async def test_dropped_connection_ends_the_child_and_keeps_its_draft(ssh_server:
     await term.wait_for("roll back v2.41 half-typ")
     pid = session_pid(ssh_server, "gus")
     term.conn.abort()  # the laptop drops: no goodbye, no EOF
-    await async_wait_until(lambda: not pid_alive(pid), 10, "the child to end")
+    await async_wait_until(lambda: not pid_alive(pid), what="the child to end")
     await ssh_server.wait_log(r"session for gus .* ended .*\(the client closed\)")
     again = await open_term(ssh_server, key)
     try:
@@ -221,3 +221,21 @@ async def test_the_clients_theme_reaches_its_app_and_nothing_else_of_its_environ
         proc.close()
     assert env[b"INCIDENT_TUI_USER"] == b"kai" and env[b"INCIDENT_TUI_TOKEN"] != b"x" * 20
     assert b"LD_PRELOAD" not in env and env[b"COLORTERM"] == b"truecolor"
+
+
+async def test_a_killed_server_still_hangs_up_its_apps_and_their_drafts_are_kept(ssh_server: SshServer) -> None:
+    # The pty is each app's controlling terminal: when the server dies, the kernel hangs it up.
+    key = ssh_server.add_key("lou")
+    declare(ssh_server, "Server dies under lou")
+    term = await open_term(ssh_server, key)
+    await term.wait_for("Server dies under lou")
+    term.send("/obs the server is about to")
+    await term.wait_for("the server is about to")
+    pid = session_pid(ssh_server, "lou")
+    assert ssh_server.proc is not None
+    ssh_server.proc.kill()
+    ssh_server.proc.wait(10)
+    await async_wait_until(lambda: not pid_alive(pid), what="the app to end")
+    drafts = list((ssh_server.data / "incident-tui" / "ssh-people" / "lou").rglob("drafts/*.txt"))
+    assert [d.read_text() for d in drafts] == ["/obs the server is about to"]
+    term.conn.abort()

@@ -64,7 +64,7 @@ CLIENT_ENV = {
     "INCIDENT_TUI_THEME": re.compile(r"^[A-Za-z0-9_-]{1,40}$"),
 }
 TERM = re.compile(r"^[A-Za-z0-9._+-]{1,64}$")
-HANGUP_GRACE = 3.0  # seconds a hung-up app gets to save its drafts before SIGKILL
+HANGUP_GRACE = 5.0  # seconds a hung-up app gets to save its drafts before SIGKILL (it takes ~0.6 s)
 READ_CHUNK = 65536
 
 
