@@ -147,7 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = verb("serve", "the HTTP API over the store")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--token-file", metavar="FILE")
+    p.add_argument("--token-file", metavar="FILE", help="one `NAME TOKEN` line a person (mode 600)")
+    p.add_argument("--public-url", metavar="URL", help="the URL clients use (behind a proxy): its host is answered")
+    p.add_argument(
+        "--allowed-host", metavar="NAME", action="append", default=[], help="a further Host name to answer (repeatable)"
+    )
     p.add_argument("--ssh-port", type=int, metavar="N", help="also accept SSH connections on port N (SPEC 10)")
     p.add_argument("--ssh-keys", metavar="DIR", help="folder of NAME.pub files: who may connect over SSH")
     p.add_argument("--ssh-host-key", metavar="FILE", help="SSH host key (default: created in the data dir)")
@@ -369,7 +373,17 @@ def cmd_serve(ctx: Context, a: argparse.Namespace) -> int:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     database = a.database or os.environ.get("INCIDENT_TUI_DATABASE")
-    return serve(ctx.config, a.host, a.port, a.token_file, database=database, ssh=ssh)
+    return serve(
+        ctx.config,
+        a.host,
+        a.port,
+        a.token_file,
+        database=database,
+        ssh=ssh,
+        token_flag=bool(getattr(a, "token", None)),
+        public_url=a.public_url,
+        allowed_hosts=a.allowed_host,
+    )
 
 
 def cmd_migrate(ctx: Context, a: argparse.Namespace) -> int:

@@ -24,9 +24,10 @@ from ..domain.serialize import incident_state, incident_summary
 from ..store.base import Store, StoreError, StoreUnavailable
 from .auth import Tokens
 from .committer import Committer
+from .guard import GuardMiddleware, HostPolicy
 from .hub import Hub
 from .integrations import Integrations
-from .limits import MAX_BODY, MAX_EVENTS, MAX_WAIT, ApiError, float_param, int_param, parse_batch
+from .limits import MAX_BODY, MAX_EVENTS, MAX_WAIT, ApiError, float_param, int_param, parse_batch, parse_seq
 
 log = logging.getLogger("incident_tui.server")
 PING_INTERVAL = 15.0  # seconds between SSE comments on a quiet stream; clients time out at 3x this
@@ -36,8 +37,8 @@ def json_response(doc: Any, status: int = 200) -> Response:
     return Response(orjson.dumps(doc), status_code=status, media_type="application/json")
 
 
-def error(status: int, message: str) -> Response:
-    return json_response({"error": message}, status)
+def error(status: int, message: str, **extra: object) -> Response:
+    return json_response({"error": message, **extra}, status)
 
 
 class AuthMiddleware:
@@ -102,9 +103,13 @@ class Api:
             stored = await self.committer.append(events)
         except StoreUnavailable as exc:  # another replica may still reach the database: try it
             raise ApiError(503, str(exc)) from None
-        except StoreError as exc:
-            log.error("incident-tui: append failed: %s", exc)
-            raise ApiError(500, f"store: {exc}") from None
+        except Exception as exc:
+            # The events were valid (parse_batch checked each), so this is the store's
+            # trouble (a full disk, a replaced file), not theirs: 503 tells the client to
+            # keep them and retry, where a 4xx would have it set them aside for good.
+            what = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+            log.error("incident-tui: append failed: %s", what)
+            raise ApiError(503, f"the store cannot take events now: {what}") from None
         return json_response({"seqs": [e.seq for e in stored], "events": [e.to_dict() for e in stored]})
 
     async def get_events(self, request: Request) -> Response:
@@ -122,9 +127,7 @@ class Api:
         since = int_param(request.query_params, "since", 0, 0)
         resume = request.headers.get("last-event-id")
         if resume:
-            if not resume.isdigit():
-                raise ApiError(400, f"Last-Event-ID must be a seq, not {resume!r}")
-            since = int(resume)
+            since = parse_seq(resume, "Last-Event-ID")
         return StreamingResponse(
             self._frames(since),
             media_type="text/event-stream",
@@ -211,7 +214,7 @@ class Api:
 
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
-    return error(exc.status, exc.message)
+    return error(exc.status, exc.message, **exc.extra)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -232,11 +235,13 @@ def create_app(
     ping_interval: float = PING_INTERVAL,
     integrations: Integrations | None = None,
     store_path: str | None = None,
+    hosts: HostPolicy | None = None,
 ) -> Starlette:
     """The API over `store`. The app's lifespan starts and stops the hub; `app.state.hub` is it.
 
     `integrations` (SPEC 11) adds alert intake and /metrics; with `[[notify]]` destinations
-    and a `store_path` (the delivery outbox lives beside the store) it delivers too."""
+    and a `store_path` (the delivery outbox lives beside the store) it delivers too.
+    `hosts` says which Host names and Origins it answers (default: loopback names only)."""
     from .wiring import Integration
 
     books = runbooks if isinstance(runbooks, dict) else load_runbooks(runbooks)
@@ -273,6 +278,7 @@ def create_app(
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _crash},
     )
     app.add_middleware(AuthMiddleware, tokens=tokens or Tokens.none())
+    app.add_middleware(GuardMiddleware, policy=hosts or HostPolicy())  # added last: runs first
     app.state.hub = hub
     app.state.integration = extra
     return app

@@ -4,7 +4,11 @@ Each store append takes the file lock and an fsync; fifty clients posting at onc
 queue for them one by one. Here one writer runs at a time in a worker thread, and every
 request that arrived meanwhile joins the next batch: one lock and one fsync for all of
 them, each request still answered with exactly its own events (in order, ids kept
-idempotent by the store)."""
+idempotent by the store).
+
+One request's failure is its own: when a joint append fails, each request of the batch
+is appended again alone (ids make that safe), so an event the store refuses fails only
+the request that carried it, never the neighbours it happened to be batched with."""
 
 from __future__ import annotations
 
@@ -43,12 +47,29 @@ class Committer:
             try:
                 stored = await run_in_threadpool(self.store.append, flat)
             except Exception as exc:
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
+                if len(batch) == 1:
+                    _settle(batch[0][1], exc=exc)
+                    continue
+                for events, fut in batch:
+                    try:
+                        alone = await run_in_threadpool(self.store.append, events)
+                    except Exception as exc:
+                        _settle(fut, exc=exc)
+                    else:
+                        _settle(fut, alone)
                 continue
             i = 0
             for events, fut in batch:
-                if not fut.done():  # the client may have gone; its events are stored all the same
-                    fut.set_result(stored[i : i + len(events)])
+                _settle(fut, stored[i : i + len(events)])
                 i += len(events)
+
+
+def _settle(
+    fut: asyncio.Future[list[Event]], result: list[Event] | None = None, exc: BaseException | None = None
+) -> None:
+    if fut.done():  # the client may have gone; its events are stored all the same
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result or [])

@@ -9,12 +9,14 @@ folded `Registry` is kept up to date for the incident endpoints.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
 
 import orjson
 
+from ..domain.events import Event
 from ..domain.fold import Registry
 from ..heap import LogFreezer, freeze_held
 from ..store.base import Store, StoreError
@@ -76,6 +78,11 @@ class Hub:
             except StoreError as exc:  # e.g. the file vanished: say so, keep serving what we hold
                 log.error("incident-tui: store: %s", exc)
                 self._stop.wait(1.0)
+            except Exception:
+                # Nothing may end this thread: without it the server would keep acknowledging
+                # writes that no stream ever delivers.
+                log.exception("incident-tui: the hub hit an unexpected error; it carries on")
+                self._stop.wait(1.0)
 
     def _pull(self) -> int:
         new = self.store.read(self.seq)
@@ -83,16 +90,27 @@ class Hub:
             return 0
         # Copied to right-sized bytes: orjson's own result keeps a ~4 KiB allocation each
         # (measured: 118 MiB of RSS for 30k events, 5 MiB copied).
-        lines = [bytes(memoryview(orjson.dumps(e.to_dict()))) for e in new]
+        lines = [_encode(e) for e in new]
         with self.lock:
             self._lines.extend(lines)
-            self.registry.extend(new)
+            self._fold(new)
         # The whole log stays in memory for the server's life: keep full collections (which
         # stop every request) from walking it.
         self._freezer.held(len(new))
         self._last_notify = time.monotonic()
         self._notify()
         return len(new)
+
+    def _fold(self, new: list[Event]) -> None:
+        """Fold `new` (caller holds the lock), skipping with a warning any event this version
+        cannot fold (written by an older or broken writer, or straight into the file): the
+        rest still fold and every line still streams."""
+        apply = self.registry.apply
+        for e in new:
+            try:
+                apply(e)
+            except Exception as exc:
+                log.warning("incident-tui: warning: seq %s (%s) cannot be folded, skipped: %s", e.seq, e.kind, exc)
 
     def _notify(self) -> None:
         loop = self._loop
@@ -132,3 +150,19 @@ class Hub:
     def join(self, timeout: float = 2.0) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def _encode(e: Event) -> bytes:
+    """The event's JSON line for every stream. An event the store already holds always gets
+    a line (a stream's ids must stay gap-free): one orjson cannot encode (nesting past 254
+    levels, written into the file by hand) falls back to the standard library, and failing
+    that to its envelope with empty data, which every reader skips as unfoldable."""
+    try:
+        return bytes(memoryview(orjson.dumps(e.to_dict())))
+    except (TypeError, ValueError):
+        pass
+    try:
+        return json.dumps(e.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
+    except (TypeError, ValueError, RecursionError) as exc:
+        log.warning("incident-tui: warning: seq %s cannot be encoded, streamed without its data: %s", e.seq, exc)
+        return orjson.dumps({**e.to_dict(), "data": {}})

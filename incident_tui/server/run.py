@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import sys
+from collections.abc import Sequence
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -15,6 +16,7 @@ from ..domain.checklists import RunbookError, load_runbooks
 from ..store.base import Store, StoreError
 from .app import create_app
 from .auth import TokenFileError, Tokens
+from .guard import HostPolicy
 from .integrations import parse_integrations
 
 if TYPE_CHECKING:
@@ -32,6 +34,10 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _is_wildcard(host: str) -> bool:
+    return host.strip("[]") in ("0.0.0.0", "::", "")
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -69,11 +75,24 @@ def serve(
     host: str,
     port: int,
     token_file: str | None,
+    *,
+    token_flag: bool = False,
+    public_url: str | None = None,
+    allowed_hosts: Sequence[str] = (),
     database: str | None = None,
     ssh: SshSettings | None = None,
 ) -> int:
+    """`token_flag`: --token was given on this command line (not from the environment)."""
     if config.remote:
         _say("serve needs a local store (--store or INCIDENT_TUI_STORE); it cannot serve --remote")
+        return 2
+    if token_flag and token_file:
+        _say("--token and --token-file both say who may connect; give one (the file names each person)")
+        return 2
+    try:
+        hosts = HostPolicy([*allowed_hosts, *([] if is_loopback(host) or _is_wildcard(host) else [host])], public_url)
+    except ValueError as exc:
+        _say(str(exc))
         return 2
     try:
         if token_file:
@@ -132,7 +151,9 @@ def serve(
                 _say(str(exc))
                 return 2
             install_log_handler(_say)
-        app = create_app(store, tokens, runbooks=runbooks, integrations=integrations, store_path=str(config.store))
+        app = create_app(
+            store, tokens, runbooks=runbooks, integrations=integrations, store_path=str(config.store), hosts=hosts
+        )
         hub = app.state.hub
         real_port = sock.getsockname()[1]
         auth = (

@@ -23,6 +23,7 @@ import pytest
 import uvicorn
 
 from incident_tui.server import Tokens, create_app
+from incident_tui.server.guard import HostPolicy
 from incident_tui.store.base import Store
 from incident_tui.store.jsonfile import JsonStore
 from incident_tui.store.memory import MemoryStore
@@ -50,11 +51,18 @@ def wait_until(pred: Callable[[], Any], timeout: float = 10.0, what: str = "cond
 
 
 class ThreadServer:
-    def __init__(self, store: Store, tokens: Tokens | None = None, port: int = 0, **faults: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        tokens: Tokens | None = None,
+        port: int = 0,
+        hosts: HostPolicy | None = None,
+        **faults: float,
+    ) -> None:
         self.store = store
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(store, tokens, ping_interval=faults.pop("ping_interval", 15.0))
+        self.app = create_app(store, tokens, ping_interval=faults.pop("ping_interval", 15.0), hosts=hosts)
         self.faults = Faults(self.app, **faults) if faults else None  # type: ignore[arg-type]
         cfg = uvicorn.Config(
             self.faults or self.app,
@@ -135,8 +143,14 @@ class ProcServer:
 def thread_server() -> Iterator[Callable[..., ThreadServer]]:
     servers: list[ThreadServer] = []
 
-    def start(store: Store | None = None, tokens: Tokens | None = None, port: int = 0, **faults: float) -> ThreadServer:
-        s = ThreadServer(store if store is not None else MemoryStore(), tokens, port, **faults)
+    def start(
+        store: Store | None = None,
+        tokens: Tokens | None = None,
+        port: int = 0,
+        hosts: HostPolicy | None = None,
+        **faults: float,
+    ) -> ThreadServer:
+        s = ThreadServer(store if store is not None else MemoryStore(), tokens, port, hosts, **faults)
         servers.append(s)
         return s
 

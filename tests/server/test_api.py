@@ -144,25 +144,28 @@ def test_postmortem_json_over_the_api_is_the_documented_schema(server: ThreadSer
 
 def test_per_person_token_sets_the_author(thread_server, tmp_path: Path) -> None:
     tf = tmp_path / "tokens"
-    tf.write_text("# who may write\nalice tok-alice-123\n\nbob tok-bob-4567\n")
+    tf.write_text("# who may write\nalice tok-alice-0123456789\n\nbob tok-bob-0123456789ab\n")
+    tf.chmod(0o600)
     s = thread_server(MemoryStore(), Tokens.from_file(tf))
     d, _ = seeded(1)
     forged = Event(**{**d.to_dict(), "author": "mallory"})
-    r = post(s.url, [forged], token="tok-bob-4567")
+    r = post(s.url, [forged], token="tok-bob-0123456789ab")
     assert r.status_code == 200
     assert r.json()["events"][0]["author"] == "bob"
     assert s.store.read()[0].author == "bob"
 
 
 def test_shared_token_keeps_authors_as_sent(thread_server) -> None:
-    s = thread_server(MemoryStore(), Tokens.shared_token("shared-secret"))
-    r = post(s.url, seeded(1)[1], token="shared-secret")
+    s = thread_server(MemoryStore(), Tokens.shared_token("shared-secret-0123456789"))
+    r = post(s.url, seeded(1)[1], token="shared-secret-0123456789")
     assert r.json()["events"][0]["author"] == "alice"
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong-token", "Basic dXNlcjpwYXNz", "Bearer  shared-secretx"])
+@pytest.mark.parametrize(
+    "header", [None, "Bearer wrong-token", "Basic dXNlcjpwYXNz", "Bearer  shared-secret-0123456789x"]
+)
 def test_wrong_or_missing_token_answers_401_and_writes_nothing(thread_server, header: str | None) -> None:
-    s = thread_server(MemoryStore(), Tokens.shared_token("shared-secret"))
+    s = thread_server(MemoryStore(), Tokens.shared_token("shared-secret-0123456789"))
     headers = {"Authorization": header} if header else {}
     for method, path in (("GET", "/api/v1/health"), ("POST", "/api/v1/events"), ("GET", "/api/v1/stream")):
         body = {"events": [e.to_dict() for e in seeded(1)[1]]} if method == "POST" else None

@@ -46,7 +46,9 @@ CASES: dict[str, tuple[int, Callable[[], bytes]]] = {
 @pytest.fixture
 def loaded(thread_server: Callable[..., ThreadServer], tmp_path: Path) -> ThreadServer:
     s = thread_server(JsonStore(tmp_path / "limits.jsonl"))
-    r = httpx.post(f"{s.url}/api/v1/events", content=batch(D.to_dict(), ev()))
+    r = httpx.post(
+        f"{s.url}/api/v1/events", content=batch(D.to_dict(), ev()), headers={"Content-Type": "application/json"}
+    )
     assert r.status_code == 200
     return s
 
@@ -75,7 +77,7 @@ def test_chunked_body_over_the_limit_is_refused_while_it_streams(loaded: ThreadS
             yield b"," + orjson.dumps(ev(data={"text": "y" * 30_000}))
         yield b"]}"
 
-    r = httpx.post(f"{loaded.url}/api/v1/events", content=chunks())
+    r = httpx.post(f"{loaded.url}/api/v1/events", content=chunks(), headers={"Content-Type": "application/json"})
     assert r.status_code == 413
     assert "error" in r.json()
     assert snapshot(loaded) == before

@@ -178,14 +178,14 @@ def test_cache_of_another_store_behind_the_same_url_is_dropped(thread_server, cl
 def test_wrong_token_keeps_writes_in_the_outbox_for_the_right_one(thread_server, client) -> None:
     from incident_tui.server import Tokens
 
-    s = thread_server(MemoryStore(), Tokens.shared_token("right-token"))
-    bad = client(s.url, "alice", token="wrong-token")
+    s = thread_server(MemoryStore(), Tokens.shared_token("right-token-0123456789"))
+    bad = client(s.url, "alice", token="wrong-token-0123456789")
     d = declare_event("token", "alice")
     with pytest.raises(StoreError, match="refused the token"):
         bad.append([d])
     assert [e.id for e in bad.pending()] == [d.id]
     bad.close()
-    good = client(s.url, "alice", token="right-token")  # same user and server: same outbox
+    good = client(s.url, "alice", token="right-token-0123456789")  # same user and server: same outbox
     assert good.pending() == []
     assert [e.id for e in s.store.read()] == [d.id]
 
