@@ -24,12 +24,14 @@ from ..domain.serialize import incident_state, incident_summary
 from ..store.base import Store, StoreError, StoreUnavailable
 from .auth import Tokens
 from .committer import Committer
+from .conn import STREAM_CHUNK, Counters
 from .guard import GuardMiddleware, HostPolicy
 from .hub import Hub
 from .integrations import Integrations
 from .limits import MAX_BODY, MAX_EVENTS, MAX_WAIT, ApiError, float_param, int_param, parse_batch, parse_seq
 
 log = logging.getLogger("incident_tui.server")
+MAX_PAGE = 4 * 1024 * 1024  # bytes of events in one GET /events answer (at least one event)
 PING_INTERVAL = 15.0  # seconds between SSE comments on a quiet stream; clients time out at 3x this
 
 
@@ -119,7 +121,9 @@ class Api:
         wait = float_param(q, "wait", 0.0, MAX_WAIT)
         if wait and self.hub.seq <= since:
             await self.hub.wait(since, wait)
-        lines = self.hub.lines(since, limit)
+        # A page is cut at MAX_PAGE bytes too (clients page on until they hold `seq`): a
+        # thousand large events would otherwise be one answer of 100+ MB.
+        lines = self.hub.lines(since, limit, MAX_PAGE)
         body = b'{"seq":%d,"events":[%s]}' % (self.hub.seq, b",".join(lines))
         return Response(body, media_type="application/json")
 
@@ -147,7 +151,9 @@ class Api:
     async def _follow(self, cursor: int) -> AsyncIterator[bytes]:
         hub = self.hub
         while not hub.closing:
-            lines = hub.lines(cursor, MAX_EVENTS)
+            # At most STREAM_CHUNK bytes a write: what a client that stops reading leaves
+            # buffered here is bounded by it (see conn.py), whatever the events' size.
+            lines = hub.lines(cursor, MAX_EVENTS, STREAM_CHUNK)
             if lines:
                 # Everything that arrived since the last wake goes out in one write.
                 parts = []
@@ -280,5 +286,6 @@ def create_app(
     app.add_middleware(AuthMiddleware, tokens=tokens or Tokens.none())
     app.add_middleware(GuardMiddleware, policy=hosts or HostPolicy())  # added last: runs first
     app.state.hub = hub
+    app.state.limits = Counters()  # filled by the connection protocol (conn.py) the server runs
     app.state.integration = extra
     return app

@@ -124,9 +124,17 @@ class Hub:
         ev, self._changed = self._changed, asyncio.Event()
         ev.set()
 
-    def lines(self, after: int, limit: int) -> list[bytes]:
+    def lines(self, after: int, limit: int, max_bytes: int | None = None) -> list[bytes]:
+        """Lines of seq after+1.., at most `limit` of them and (past the first) `max_bytes`."""
         with self.lock:
-            return self._lines[max(after, 0) : max(after, 0) + limit]
+            got = self._lines[max(after, 0) : max(after, 0) + limit]
+        if max_bytes is not None:
+            size = 0
+            for i, line in enumerate(got):
+                size += len(line)
+                if size > max_bytes and i:
+                    return got[:i]
+        return got
 
     async def wait(self, after: int, timeout: float) -> bool:
         """True once an event with seq > after is held; False on timeout or shutdown."""

@@ -16,6 +16,7 @@ from ..domain.checklists import RunbookError, load_runbooks
 from ..store.base import Store, StoreError
 from .app import create_app
 from .auth import TokenFileError, Tokens
+from .conn import guarded_protocol, raise_fd_limit
 from .guard import HostPolicy
 from .integrations import parse_integrations
 
@@ -129,6 +130,7 @@ def serve(
     except StoreError as exc:
         _say(str(exc))
         return 1
+    raise_fd_limit()  # process policy: the connection cap refuses before the descriptors run out
     try:
         try:
             sock = bind(host, port)
@@ -198,6 +200,7 @@ def serve(
         server = _Server(
             uvicorn.Config(
                 app,
+                http=guarded_protocol(counters=app.state.limits),
                 log_level="warning",
                 access_log=False,
                 lifespan="on",

@@ -20,7 +20,7 @@ import pytest
 from .receiver import Receiver
 
 TOKEN = "tok-alertmanager-1"
-TOKENS = f"alertmanager {TOKEN}\nalice tok-alice-12345\n"
+TOKENS = f"alertmanager {TOKEN}\nalice tok-alice-0123456789\n"
 FAST = """
 [delivery]
 timeout = 0.5
@@ -56,12 +56,13 @@ class Serve:
         self.config.write_text(config)
         self.tokens = tmp / "tokens"
         self.tokens.write_text(TOKENS)
+        self.tokens.chmod(0o600)  # serve refuses a token file others can read
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api = f"{self.url}/api/v1"
         self.log: list[str] = []
         self.proc: subprocess.Popen[str] | None = None
-        self.client = httpx.Client(headers={"Authorization": "Bearer tok-alice-12345"}, timeout=10)
+        self.client = httpx.Client(headers={"Authorization": "Bearer tok-alice-0123456789"}, timeout=10)
         self.start()
 
     def start(self) -> None:

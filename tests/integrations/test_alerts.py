@@ -56,7 +56,7 @@ def am_group(
 class Server:
     def __init__(self, path: Path, rules: tuple[AlertRule, ...]) -> None:
         self.store = JsonStore(path)
-        tokens = Tokens({"tok-alertmanager-1": "alertmanager", "tok-alice-12345": "alice"})
+        tokens = Tokens({"tok-alertmanager-1": "alertmanager", "tok-alice-0123456789": "alice"})
         self.app = create_app(self.store, tokens, integrations=Integrations(rules=rules))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"

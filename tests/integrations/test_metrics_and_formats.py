@@ -36,7 +36,7 @@ def test_metrics_parse_and_carry_aggregates_only(tmp_path: Path) -> None:
         from .conftest import wait_until
 
         wait_until(lambda: srv.app.state.hub.seq >= 5)
-        r = srv.client.get(f"{srv.url}/metrics", headers={"Authorization": "Bearer tok-alice-12345"})
+        r = srv.client.get(f"{srv.url}/metrics", headers={"Authorization": "Bearer tok-alice-0123456789"})
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
         text = r.text
         fams = {f.name: f for f in text_string_to_metric_families(text)}

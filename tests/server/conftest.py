@@ -23,6 +23,7 @@ import pytest
 import uvicorn
 
 from incident_tui.server import Tokens, create_app
+from incident_tui.server.conn import guarded_protocol
 from incident_tui.server.guard import HostPolicy
 from incident_tui.store.base import Store
 from incident_tui.store.jsonfile import JsonStore
@@ -63,9 +64,12 @@ class ThreadServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(store, tokens, ping_interval=faults.pop("ping_interval", 15.0), hosts=hosts)
+        limits = {k: faults.pop(k) for k in ("header_timeout", "max_connections", "stall_timeout") if k in faults}
         self.faults = Faults(self.app, **faults) if faults else None  # type: ignore[arg-type]
+        self.limits = self.app.state.limits
         cfg = uvicorn.Config(
             self.faults or self.app,
+            http=guarded_protocol(counters=self.limits, **limits),  # type: ignore[arg-type]
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
