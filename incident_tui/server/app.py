@@ -87,16 +87,23 @@ class Api:
         self.streams = 0  # open SSE streams, for /metrics
         self.hub = hub
         self.store = hub.store
-        self.committer = Committer(hub.store)
+        self.committer = Committer(hub.store, hub.check_continuity)
         self.runbooks = runbooks
         self.ping_interval = ping_interval
 
+    def _refuse_if_split(self) -> None:
+        if self.hub.split:
+            raise ApiError(503, self.hub.split)
+
     async def health(self, request: Request) -> Response:
+        if self.hub.split:
+            return json_response({"ok": False, "seq": self.hub.seq, "error": self.hub.split}, 503)
         if self.store.link_state() == "offline":  # a replica that lost its database
             return json_response({"ok": False, "seq": self.hub.seq, "error": "database unavailable"}, 503)
         return json_response({"ok": True, "seq": self.hub.seq})
 
     async def post_events(self, request: Request) -> Response:
+        self._refuse_if_split()
         body = await read_body(request)
         events = parse_batch(body, request.scope.get("state", {}).get("author"))
         if not events:
@@ -115,6 +122,7 @@ class Api:
         return json_response({"seqs": [e.seq for e in stored], "events": [e.to_dict() for e in stored]})
 
     async def get_events(self, request: Request) -> Response:
+        self._refuse_if_split()
         q = request.query_params
         since = int_param(q, "since", 0, 0)
         limit = int_param(q, "limit", MAX_EVENTS, 1, MAX_EVENTS)
@@ -128,6 +136,7 @@ class Api:
         return Response(body, media_type="application/json")
 
     async def stream(self, request: Request) -> Response:
+        self._refuse_if_split()
         since = int_param(request.query_params, "since", 0, 0)
         resume = request.headers.get("last-event-id")
         if resume:
@@ -150,7 +159,7 @@ class Api:
 
     async def _follow(self, cursor: int) -> AsyncIterator[bytes]:
         hub = self.hub
-        while not hub.closing:
+        while not hub.closing and not hub.split:
             # At most STREAM_CHUNK bytes a write: what a client that stops reading leaves
             # buffered here is bounded by it (see conn.py), whatever the events' size.
             lines = hub.lines(cursor, MAX_EVENTS, STREAM_CHUNK)

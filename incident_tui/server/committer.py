@@ -13,21 +13,31 @@ the request that carried it, never the neighbours it happened to be batched with
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from starlette.concurrency import run_in_threadpool
 
 from ..domain.events import Event
-from ..store.base import Store
+from ..store.base import Store, StoreError
 
 MAX_BATCH = 5000  # events a single store append may carry
 
 
 class Committer:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, check: Callable[[], str | None] | None = None) -> None:
+        """`check`, run after each append in the same worker thread, names a reason not to
+        acknowledge what was just stored (the hub's `check_continuity`: the store file
+        was replaced, so the events went into a log no stream of this server shows)."""
         self.store = store
+        self._check = check
         self._queue: list[tuple[Sequence[Event], asyncio.Future[list[Event]]]] = []
         self._task: asyncio.Task[None] | None = None
+
+    def _append(self, events: Sequence[Event]) -> list[Event]:
+        stored = self.store.append(events)
+        if self._check is not None and (reason := self._check()):
+            raise StoreError(reason)
+        return stored
 
     async def append(self, events: Sequence[Event]) -> list[Event]:
         fut: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
@@ -45,14 +55,14 @@ class Committer:
                 size += len(item[0])
             flat = [e for events, _ in batch for e in events]
             try:
-                stored = await run_in_threadpool(self.store.append, flat)
+                stored = await run_in_threadpool(self._append, flat)
             except Exception as exc:
                 if len(batch) == 1:
                     _settle(batch[0][1], exc=exc)
                     continue
                 for events, fut in batch:
                     try:
-                        alone = await run_in_threadpool(self.store.append, events)
+                        alone = await run_in_threadpool(self._append, events)
                     except Exception as exc:
                         _settle(fut, exc=exc)
                     else:

@@ -22,6 +22,7 @@ from ..heap import LogFreezer, freeze_held
 from ..store.base import Store, StoreError
 
 log = logging.getLogger("incident_tui.server")
+PROBE_INTERVAL = 1.0  # seconds between continuity checks of an idle store
 
 
 class Hub:
@@ -47,6 +48,12 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._changed = asyncio.Event()
         self.closing = False
+        # Set once the store stops holding the history this server streamed (its file was
+        # replaced by another): every request is then refused 503 with this one line,
+        # rather than acknowledging writes into one file while streaming another.
+        self.split: str | None = None
+        self._last_id: str | None = None
+        self._last_error: str | None = None
         self._freezer = LogFreezer()
 
     @property
@@ -63,10 +70,19 @@ class Hub:
         self._thread.start()
 
     def _run(self) -> None:
+        last_probe = time.monotonic()
         while not self._stop.is_set():
             try:
+                if self.split:
+                    self._stop.wait(1.0)  # refusing loudly (see `split`): pull nothing more
+                    continue
                 if not self.store.wait(self.seq, self._poll):
                     self._freezer.idle()
+                    if time.monotonic() - last_probe >= PROBE_INTERVAL:
+                        # A store replaced by a shorter one (or one as long) never wakes
+                        # `wait`: look at what it holds at our seq now and then.
+                        last_probe = time.monotonic()
+                        self.check_continuity()
                 else:
                     early = self._last_notify + self._interval - time.monotonic()
                     if early > 0:
@@ -76,7 +92,9 @@ class Hub:
                     else:
                         self._interval = self._coalesce
             except StoreError as exc:  # e.g. the file vanished: say so, keep serving what we hold
-                log.error("incident-tui: store: %s", exc)
+                if str(exc) != self._last_error:  # once, not every second
+                    log.error("incident-tui: store: %s", exc)
+                    self._last_error = str(exc)
                 self._stop.wait(1.0)
             except Exception:
                 # Nothing may end this thread: without it the server would keep acknowledging
@@ -85,14 +103,24 @@ class Hub:
                 self._stop.wait(1.0)
 
     def _pull(self) -> int:
-        new = self.store.read(self.seq)
+        seq = self.seq
+        # Read from our own last event: if the store no longer holds it there, the file was
+        # replaced by another history, and extending ours with it would stream a split log.
+        new = self.store.read(seq - 1) if seq else self.store.read(0)
+        if seq:
+            if not new or new[0].id != self._last_id:
+                self._split(new[0].id if new else None, seq, self._last_id)
+                return 0
+            new = new[1:]
         if not new:
             return 0
+        self._last_error = None
         # Copied to right-sized bytes: orjson's own result keeps a ~4 KiB allocation each
         # (measured: 118 MiB of RSS for 30k events, 5 MiB copied).
         lines = [_encode(e) for e in new]
         with self.lock:
             self._lines.extend(lines)
+            self._last_id = new[-1].id  # with the lines: check_continuity reads both under the lock
             self._fold(new)
         # The whole log stays in memory for the server's life: keep full collections (which
         # stop every request) from walking it.
@@ -100,6 +128,32 @@ class Hub:
         self._last_notify = time.monotonic()
         self._notify()
         return len(new)
+
+    def check_continuity(self) -> str | None:
+        """The `split` message if the store no longer holds our last event at its seq (it
+        was replaced by a different history); safe from any thread. A replacement that
+        continues our history (a copy with more appended, a migrate round trip) passes:
+        the server follows it."""
+        with self.lock:
+            seq, last = len(self._lines), self._last_id
+        if self.split or not seq:
+            return self.split
+        probe = self.store.read(seq - 1, 1)
+        if not probe or probe[0].id != last:
+            self._split(probe[0].id if probe else None, seq, last)
+        return self.split
+
+    def _split(self, found: str | None, seq: int, last: str | None) -> None:
+        with self.lock:
+            if self.split:
+                return
+            what = f"holds event {found} there" if found else f"has fewer than {seq} events"
+            self.split = (
+                f"the store {self.store.location} was replaced under the server: it {what} where this "
+                f"server streamed {last} (seq {seq}); writes are refused until serve is restarted"
+            )
+        log.error("incident-tui: %s", self.split)
+        self._notify()  # streams end, so clients reconnect and see the refusal
 
     def _fold(self, new: list[Event]) -> None:
         """Fold `new` (caller holds the lock), skipping with a warning any event this version
