@@ -127,7 +127,7 @@ def main() -> None:
                         **ev,
                         "id": new_event(d.incident, "note", "a", {}).id,
                         "kind": "title.set",
-                        "data": {"title": "t" * 900_000},
+                        "data": {"value": "t" * 900_000},
                     }
                 ]
             }

@@ -7,6 +7,8 @@ a response whose client stopped reading parked for ever. This protocol adds:
 - a **header-read timeout**: a request's head (request line and headers) must arrive
   within `header_timeout` seconds of the connection opening or of its first byte
   (slowloris); otherwise 408 and close.
+- a **cap on a request's head**: more than `MAX_HEAD` bytes before the headers end
+  is answered 431 and closed (httptools itself would buffer any amount).
 - a **cap on connections**: past `max_connections` a new connection is answered 503
   at once and closed, so descriptors stay for the clients already in.
 - a **stall limit per response**: the transport stops taking writes once its buffer
@@ -30,6 +32,7 @@ log = logging.getLogger("incident_tui.server")
 HEADER_TIMEOUT = 10.0
 MAX_CONNECTIONS = 1000
 STALL_TIMEOUT = 30.0
+MAX_HEAD = 64 * 1024  # bytes of request line and headers
 STREAM_CHUNK = 256 * 1024  # bytes of SSE frames one stream writes at a time (at least one event)
 
 
@@ -43,6 +46,7 @@ def _answer(status: bytes, message: str) -> bytes:
 
 
 _TIMEOUT = _answer(b"408 Request Timeout", "the request's headers took too long to arrive")
+_TOO_BIG = _answer(b"431 Request Header Fields Too Large", f"the request's head is over {MAX_HEAD} bytes")
 _BUSY = _answer(b"503 Service Unavailable", "too many connections; retry shortly")
 
 
@@ -85,6 +89,7 @@ def guarded_protocol(
         _head_timer: asyncio.TimerHandle | None = None
         _stall_timer: asyncio.TimerHandle | None = None
         _refused = False
+        _head_bytes = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -100,6 +105,15 @@ def guarded_protocol(
             if self._refused:
                 return
             super().data_received(data)
+            # Still waiting for this request's headers after parsing the chunk: it was all head.
+            # (httptools parses as bytes come, so what piles up is bounded by this check.)
+            if self._head_timer is not None and not self.transport.is_closing():
+                self._head_bytes += len(data)
+                if self._head_bytes > MAX_HEAD:
+                    self._refused = True
+                    self._disarm_head()
+                    self.transport.write(_TOO_BIG)
+                    self.transport.close()
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
@@ -127,6 +141,7 @@ def guarded_protocol(
 
         def _arm_head(self) -> None:
             if self._head_timer is None:
+                self._head_bytes = 0
                 self._head_timer = self.loop.call_later(header_timeout, self._head_late)
 
         def _disarm_head(self) -> None:

@@ -151,3 +151,40 @@ def test_a_stream_that_stops_reading_is_closed_at_its_buffer_cap_and_resumes_fro
     assert resumed == list(range(last + 1, latest + 1))
     assert orjson.loads(post.get("/api/v1/health").content)["seq"] == latest
     post.close()
+
+
+def test_a_head_over_the_cap_is_refused_431_and_a_large_body_is_not(
+    thread_server: Callable[..., ThreadServer], sockets: ExitStack, tmp_path: Path
+) -> None:
+    s = thread_server(JsonStore(tmp_path / "head.jsonl"))
+    sock = sockets.enter_context(connect(s.port))
+    with suppress(OSError):  # the server may close while we still send
+        sock.sendall(f"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nX-Big: ".encode() + b"a" * 300_000)
+    assert read_until_closed(sock, timeout=10).startswith(b"HTTP/1.1 431")
+    # A body near the 1 MiB limit, sent in one go with its head, is a body, not a head.
+    events = [new_event(D.incident, "note", "alice", {"text": "b" * 60_000}).to_dict() for _ in range(15)]
+    body = orjson.dumps({"events": [D.to_dict(), *events]})
+    big = sockets.enter_context(connect(s.port))
+    big.sendall(
+        f"POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+        + body
+    )
+    assert read_until_closed(big, timeout=30).startswith(b"HTTP/1.1 200")
+
+
+def test_a_body_trickled_too_slowly_is_refused_408_and_writes_nothing(
+    thread_server: Callable[..., ThreadServer], sockets: ExitStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("incident_tui.server.app.BODY_TIMEOUT", 0.5)
+    s = thread_server(JsonStore(tmp_path / "trickle.jsonl"))
+    body = orjson.dumps({"events": [D.to_dict()]})
+    sock = sockets.enter_context(connect(s.port))
+    sock.sendall(
+        f"POST /api/v1/events HTTP/1.1\r\nHost: 127.0.0.1:{s.port}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body[:10]
+    )
+    answer = read_until_closed(sock, timeout=10)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:80]
+    assert s.store.latest_seq() == 0

@@ -48,7 +48,7 @@ def poison_shapes() -> dict[str, dict]:
         "at in year 1 with an offset": {**note(), "at": "0001-01-01T00:00:00-05:00"},
         "data nested 300 levels": note(deep=deep(300)),
         "data nested 200 levels": note(deep=deep(200)),
-        "title of 900 KB": {**note(), "kind": "title.set", "data": {"title": "t" * 900_000}},
+        "title of 900 KB": {**note(), "kind": "title.set", "data": {"value": "t" * 900_000}},
     }
 
 
