@@ -17,7 +17,7 @@ from ..store.base import Store, StoreError
 from .app import create_app
 from .auth import TokenFileError, Tokens
 from .conn import guarded_protocol, raise_fd_limit
-from .guard import HostPolicy
+from .guard import HostPolicy, split_host
 from .integrations import parse_integrations
 
 if TYPE_CHECKING:
@@ -35,6 +35,20 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def _own_names(host: str) -> list[str]:
+    """Host names a server listening beyond loopback answers besides IP literals: the name
+    it was told to bind and this machine's own name (an Alertmanager or a Prometheus
+    scraper pointed at `http://warroom-host:8765` sends that). A DNS-rebinding page needs
+    a name its attacker controls, which neither is."""
+    if is_loopback(host):
+        return []
+    names = [] if _is_wildcard(host) else [host]
+    own = socket.gethostname()
+    if own and split_host(own) is not None:
+        names.append(own)
+    return names
 
 
 def _is_wildcard(host: str) -> bool:
@@ -91,7 +105,7 @@ def serve(
         _say("--token and --token-file both say who may connect; give one (the file names each person)")
         return 2
     try:
-        hosts = HostPolicy([*allowed_hosts, *([] if is_loopback(host) or _is_wildcard(host) else [host])], public_url)
+        hosts = HostPolicy([*allowed_hosts, *_own_names(host)], public_url)
     except ValueError as exc:
         _say(str(exc))
         return 2
