@@ -83,15 +83,16 @@ def test_webhook_is_signed_per_standard_webhooks(serve, receiver: Receiver) -> N
         wh.verify(forged, {k: v for k, v in hits[0].headers.items() if k.startswith("webhook-")})
 
 
-def test_5xx_and_timeouts_are_retried_with_a_stable_id_until_accepted(serve, receiver: Receiver) -> None:
-    receiver.plan("/flaky", Answer(503), Answer(200, delay=1.5), Answer(500))
+def test_5xx_408_and_timeouts_are_retried_with_a_stable_id_until_accepted(serve, receiver: Receiver) -> None:
+    receiver.plan("/flaky", Answer(503), Answer(200, delay=1.5), Answer(500), Answer(408))
     s = serve(FAST + notify(receiver.url("/flaky"), "webhook"))
     s.post(life(uuid7())[0])
     ok = receiver.wait_accepted("/flaky", 1)
-    tries = receiver.wait(lambda: len(receiver.hits_on("/flaky")) >= 4 and receiver.hits_on("/flaky"))
+    # The timed-out try is recorded when its late answer is written: wait for all five.
+    tries = receiver.wait(lambda: len(receiver.hits_on("/flaky")) >= 5 and receiver.hits_on("/flaky"))
     assert {h.headers["webhook-id"] for h in tries} == {ok[0].headers["webhook-id"]}
     statuses = [h.status for h in tries]
-    assert statuses[0] == 503 and statuses[2] == 500 and statuses[3] == 200
+    assert statuses[0] == 503 and statuses[2] == 500 and statuses[3] == 408 and statuses[4] == 200
     assert tries[2].at - tries[1].at >= 0.45  # the second try was cut at the 0.5 s timeout
 
 
@@ -212,3 +213,24 @@ def test_reminder_for_an_incident_without_a_commander(serve, receiver: Receiver)
     s.post(new_event(uuid7(), "incident.declared", "alice", {"title": "quiet", "severity": "SEV3"}).to_dict())
     hits = receiver.wait_accepted("/chat", 1)
     assert "has no commander" in hits[0].json()["text"]
+
+
+def test_a_delivery_failing_past_dead_after_is_dead_lettered_and_the_lane_moves_on(serve, receiver: Receiver) -> None:
+    receiver.default["/sick"] = Answer(503)
+    s = serve(
+        FAST.replace("[delivery]\n", "[delivery]\ndead_after = 1.0\n") + notify(receiver.url("/sick"), name="sick")
+    )
+    incident = uuid7()
+    s.post(life(incident)[0])
+
+    def dead() -> list[dict[str, Any]]:
+        return s.client.get(f"{s.api}/deliveries").json()["dead"]
+
+    gone = wait_until(dead, what="a dead letter")
+    assert "gave up after" in gone[0]["last_error"] and "HTTP 503" in gone[0]["last_error"]
+    tries = len(receiver.hits_on("/sick"))
+    assert tries >= 2  # retried until the deadline, not refused at once
+    receiver.default["/sick"] = Answer(200)
+    s.post(life(incident)[2])  # the lane is not stuck behind the dead one
+    hits = receiver.wait_accepted("/sick", 1)
+    assert "severity changed" in hits[0].json()["text"]
