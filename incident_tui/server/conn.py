@@ -85,7 +85,11 @@ def guarded_protocol(
     seen = counters or Counters()
 
     class GuardedProtocol(HttpToolsProtocol):
+        # Class attributes, read when used: a test (or an operator's hook) may change them live.
         counters = seen
+        head_timeout = header_timeout
+        connection_cap = max_connections
+        stall_limit = stall_timeout
         _head_timer: asyncio.TimerHandle | None = None
         _stall_timer: asyncio.TimerHandle | None = None
         _refused = False
@@ -93,7 +97,7 @@ def guarded_protocol(
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
-            if len(self.connections) > max_connections:
+            if len(self.connections) > self.connection_cap:
                 self._refused = True
                 seen.refused_busy += 1
                 transport.write(_BUSY)
@@ -131,7 +135,7 @@ def guarded_protocol(
         def pause_writing(self) -> None:
             super().pause_writing()
             if self._stall_timer is None:
-                self._stall_timer = self.loop.call_later(stall_timeout, self._stalled)
+                self._stall_timer = self.loop.call_later(self.stall_limit, self._stalled)
 
         def resume_writing(self) -> None:
             self._disarm_stall()
@@ -142,7 +146,7 @@ def guarded_protocol(
         def _arm_head(self) -> None:
             if self._head_timer is None:
                 self._head_bytes = 0
-                self._head_timer = self.loop.call_later(header_timeout, self._head_late)
+                self._head_timer = self.loop.call_later(self.head_timeout, self._head_late)
 
         def _disarm_head(self) -> None:
             if self._head_timer is not None:
@@ -171,7 +175,7 @@ def guarded_protocol(
                 log.warning(
                     "incident-tui: closed a response to %s that took nothing for %gs (%d bytes waiting)",
                     client,
-                    stall_timeout,
+                    self.stall_limit,
                     held,
                 )
                 # abort, not close: close would wait to flush what the client will never read.

@@ -67,9 +67,10 @@ class ThreadServer:
         limits = {k: faults.pop(k) for k in ("header_timeout", "max_connections", "stall_timeout") if k in faults}
         self.faults = Faults(self.app, **faults) if faults else None  # type: ignore[arg-type]
         self.limits = self.app.state.limits
+        self.protocol = guarded_protocol(counters=self.limits, **limits)  # type: ignore[arg-type]
         cfg = uvicorn.Config(
             self.faults or self.app,
-            http=guarded_protocol(counters=self.limits, **limits),  # type: ignore[arg-type]
+            http=self.protocol,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",
