@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ..domain.checklists import Runbooks, item_status
@@ -384,7 +385,7 @@ def _timeline(s: IncidentState, m: Metrics) -> list[str]:
     # order among equal times. Lines are written in that order in one pass: this is the
     # one table that can run to a million rows.
     wire = clock.wire
-    ats = [a if len(a) == 24 and a[-1] == "Z" else wire(a) for a in [e.at for e in tl]]
+    ats = [a if len(a) == 24 and a[-1] == "Z" else wire(a) for a in map(attrgetter("at"), tl)]
     order = sorted(range(len(tl)), key=ats.__getitem__)
     day_clock = _DayClock(s.declared_at)
     clock_at, minutes = day_clock.wire, day_clock.minutes
