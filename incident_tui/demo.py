@@ -44,7 +44,7 @@ SCRIPT: list[tuple[float, str, str]] = [
     (16, "alice", "/decision Roll back checkout-api EU to v2.40 instead of scaling the pool #rollback"),
     (16.5, "bob", "/check 1"),
     (17, "erin", "/action Started rollback of checkout-api EU to v2.40 #rollback"),
-    (21, "erin", "/action Rollback complete in eu-west-1 and eu-central-1 #rollback"),
+    (21, "erin", "/mitigate Rollback complete in eu-west-1 and eu-central-1 #rollback"),
     (22, "carol", "/obs Pool usage on orders-db-eu dropping: 180/500 #db"),
     (23, "erin", "/confirm H2 connections are released again after the rollback"),
     (24, "bob", "/check 2"),

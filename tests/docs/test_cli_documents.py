@@ -87,7 +87,8 @@ def test_postmortem_json_for_tools(demo_store: Path, capsys: pytest.CaptureFixtu
     assert (d["schema"], d["version"], d["ref"]) == ("incident-tui/postmortem", 1, "INC-1")
     assert d["metrics"]["from_declaration"]["resolve_seconds"] == 48 * 60
     assert d["metrics"]["from_impact_start"]["resolve_seconds"] == 54 * 60
-    assert {"what": "mitigations", "command": "/mitigate TEXT"} in d["missing"]
+    assert {"what": "dataloss", "command": "/dataloss TEXT"} in d["missing"]
+    assert [m["text"] for m in d["mitigations"]] == ["Rollback complete in eu-west-1 and eu-central-1 #rollback"]
     assert len(d["timeline"]) == 58
 
 

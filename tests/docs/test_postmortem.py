@@ -80,7 +80,7 @@ def test_timeline_has_detection_notes_decisions_ruled_out_paths_escalation_and_r
         " | erin |",
         "| 15:14:00 | **Decision**: Roll back checkout-api EU to v2.40 instead of scaling the pool #rollback | alice |",
         "| 15:15:00 | **Action**: Started rollback of checkout-api EU to v2.40 #rollback | erin |",
-        "| 15:19:00 | **Action**: Rollback complete in eu-west-1 and eu-central-1 #rollback | erin |",
+        "| 15:19:00 | **Mitigation**: Rollback complete in eu-west-1 and eu-central-1 #rollback | erin |",
         "| 15:23:00 | **Mitigated**: phase monitoring, watching for recurrence | alice |",
         "| 15:46:00 | **Resolved**: normal operation restored | alice |",
     ]
@@ -100,9 +100,11 @@ def test_root_cause_section_has_the_five_whys_as_recorded(demo: Demo, runbooks: 
     assert whys == [f"{i}. {w}" for i, w in enumerate(demo.state.whys, 1)]
     assert "- **H1** ruled out: orders-db-eu primary is overloaded" in body
     assert "- **H2** ruled in: v2.41 leaks DB connections" in body
-    # The demo marks no /mitigate: decisions and actions are not passed off as what restored service.
-    assert "### What restored service\n\n_No mitigation recorded — `/mitigate TEXT`" in body
-    assert "Roll back checkout-api" not in body
+    # What restored service is the /mitigate entry, not the decision and actions around it.
+    restored = "- 15:19:00 Rollback complete in eu-west-1 and eu-central-1 #rollback (erin)"
+    assert f"### What restored service\n\n{restored}" in body
+    assert "Roll back checkout-api" not in body and "Started rollback" not in body
+    assert "_2 other decisions and actions are in the Timeline._" in body
     assert body.endswith(
         "\n\n**Mitigated** 2026-11-27 15:23:00 CET (phase monitoring), 31m after impact began;"
         " **resolved** 2026-11-27 15:46:00 CET, 54m after impact began."
