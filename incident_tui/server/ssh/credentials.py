@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ..auth import Tokens
 
@@ -25,7 +25,8 @@ class SessionTokens(Tokens):
 
     @classmethod
     def around(cls, base: Tokens) -> SessionTokens:
-        return cls(base.names, base.shared)
+        # Every field of the base, whatever the token settings grow to hold.
+        return cls(**{f.name: getattr(base, f.name) for f in fields(base) if f.init})
 
     def mint(self, person: str) -> str:
         token = secrets.token_urlsafe(32)
