@@ -95,6 +95,15 @@ def _global_options(p: argparse.ArgumentParser, suppress: bool) -> None:
     p.add_argument("--runbooks", metavar="DIR", help="folder of per-phase checklist files", **d)
 
 
+def _command_list() -> str:
+    """The command language as `log --help` prints it, read from the command catalogue."""
+    from .domain.commands import COMMANDS
+
+    lines = ["commands (a line without one is a note; @14:02 first back-dates it):"]
+    lines += [f"  {spec.usage:<26}  {spec.help}" for spec in COMMANDS.values()]
+    return "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="incident-tui", description="The war room in a terminal.")
     parser.add_argument("--version", action="version", version=f"incident-tui {__version__}")
@@ -119,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("incident", help="INC-7, 7 or the incident's uuid")
     p.add_argument("text", nargs="+", help="a note, or a command such as /decision TEXT")
     p.add_argument("--json", action="store_true")
+    p.epilog = _command_list()
+    p.formatter_class = argparse.RawDescriptionHelpFormatter
 
     p = verb("list", "active incidents (or --all)")
     p.add_argument("--all", action="store_true", help="include resolved, postmortem and closed")

@@ -308,24 +308,20 @@ def _background(s: IncidentState) -> list[str]:
 
 # -- Timeline ---------------------------------------------------------------------------
 
-# Kinds left out of the timeline: they have their own sections or are bookkeeping.
-_SKIP = frozenset(
-    {
-        "followup",
-        "followup.done",
-        "followup.link",
-        "rootcause",
-        "why",
-        "title.set",
-        "summary.set",
-        "background",
-        "lesson",
-    }
-)
-# Kinds a reader skims: consecutive ones share one row.
-_MINOR = frozenset({"role.assigned", "role.released", "checklist.set"})
 
-_TEXT_ROWS = {
+class _Treat(str):
+    """How a kind's events read in the Timeline, where it is not a text row's prefix."""
+
+
+SKIP = _Treat("skip")  # left out: it has its own section, or is bookkeeping
+MINOR = _Treat("minor")  # skimmed: consecutive ones share one row (role changes, ticks)
+DESCRIBED = _Treat("described")  # a row of its own wording (`_describe`, hypotheses, phases)
+
+# The postmortem's one table keyed by kind. A plain string is the prefix of a text row (the
+# bulk of a long timeline, written without a call per row; an empty note is left out).
+# Every kind of the model has a row (tests/core/test_catalogue.py checks it); the sets the
+# timeline's loop reads are derived from it.
+TIMELINE_ROWS: dict[str, str] = {
     "note": "",
     "decision": "**Decision**: ",
     "action": "**Action**: ",
@@ -334,7 +330,32 @@ _TEXT_ROWS = {
     "update": "Status update: ",
     "detected": "**Detected**: ",
     "dataloss": "**Data loss**: ",
+    "hypothesis": DESCRIBED,
+    "phase.set": DESCRIBED,
+    "incident.declared": DESCRIBED,
+    "severity.set": DESCRIBED,
+    "snapshot": DESCRIBED,
+    "hypothesis.confirmed": DESCRIBED,
+    "hypothesis.rejected": DESCRIBED,
+    "alert": DESCRIBED,
+    "impact.set": DESCRIBED,
+    "category.set": DESCRIBED,
+    "role.assigned": MINOR,
+    "role.released": MINOR,
+    "checklist.set": MINOR,
+    "followup": SKIP,  # Corrective and preventive measures
+    "followup.done": SKIP,
+    "followup.link": SKIP,
+    "rootcause": SKIP,  # Root cause and resolution
+    "why": SKIP,
+    "title.set": SKIP,  # the document's own title and summary
+    "summary.set": SKIP,
+    "background": SKIP,  # Background
+    "lesson": SKIP,  # Lessons learned
 }
+_SKIP = frozenset(k for k, v in TIMELINE_ROWS.items() if v is SKIP)
+_MINOR = frozenset(k for k, v in TIMELINE_ROWS.items() if v is MINOR)
+_TEXT_ROWS = {k: v for k, v in TIMELINE_ROWS.items() if not isinstance(v, _Treat)}
 
 
 def _phase_rows(s: IncidentState) -> dict[int, str]:

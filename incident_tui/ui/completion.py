@@ -1,5 +1,7 @@
 """Tab completion for the command bar: commands, phases, roles, people, H/F numbers.
 
+What an argument can be comes from the command catalogue (`CommandSpec.args`).
+
 Pure: takes the typed line and the incident state, returns the new line and the
 candidates (shown in the hint line when there is more than one).
 """
@@ -9,9 +11,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from ..domain.commands import COMMANDS
+from ..domain.commands import ALIASES, COMMANDS, Arg
 from ..domain.fold import IncidentState
-from ..domain.model import CATEGORIES, LESSONS, PHASES, ROLES
+from ..domain.model import CATEGORIES, LESSONS, PHASES, ROLES, SEVERITIES
 
 
 def _people(state: IncidentState | None, others: Sequence[str] = ()) -> list[str]:
@@ -25,27 +27,31 @@ def _candidates(
 ) -> list[str]:
     if word.startswith("@"):
         return ["@" + p for p in _people(state, others)]
-    if command == "phase" and argno == 0:
+    spec = COMMANDS.get(ALIASES.get(command, command))
+    if spec is None or argno >= len(spec.args):
+        return []
+    arg = spec.args[argno]
+    if arg is Arg.PHASE:
         return list(PHASES)
-    if command in ("assign", "release"):
-        return list(ROLES) if argno == 0 else _people(state, others)
-    if command == "handoff" and argno == 0:
+    if arg is Arg.ROLE:
+        return list(ROLES)
+    if arg is Arg.PERSON:
         return _people(state, others)
-    if command == "sev" and argno == 0:
-        return ["1", "2", "3", "4", "5"]
-    if command == "category" and argno == 0:
+    if arg is Arg.SEVERITY:
+        return [s.removeprefix("SEV") for s in SEVERITIES]
+    if arg is Arg.CATEGORY:
         return list(CATEGORIES)
-    if command in ("confirm", "reject") and argno == 0 and state:
+    if arg is Arg.OPEN_HYPOTHESIS and state:
         return [f"H{h.number}" for h in state.hypotheses if h.status == "open"]
-    if command == "done" and argno == 0 and state:
+    if arg is Arg.OPEN_FOLLOWUP and state:
         return [f"F{f.number}" for f in state.followups if not f.done]
-    if command == "link" and argno == 0 and state:
+    if arg is Arg.UNLINKED_FOLLOWUP and state:
         return [f"F{f.number}" for f in state.followups if not f.link] or [f"F{f.number}" for f in state.followups]
-    if command == "lesson" and argno == 0:
+    if arg is Arg.LESSON:
         return list(LESSONS)
-    if command == "why" and argno == 0 and state:
+    if arg is Arg.WHY_CHAIN and state:
         return [f"{chain}:" for chain in state.why_chains] or ["impact:", "recovery:"]
-    return []
+    return []  # free text, checklist numbers: nothing to offer
 
 
 def complete(line: str, state: IncidentState | None, others: Sequence[str] = ()) -> tuple[str, list[str]]:

@@ -25,7 +25,7 @@ from textual.strip import Strip
 
 from ...domain.events import Event
 from ...domain.text import safe_text
-from ..describe import body, marker, tags
+from ..describe import body, marker, tags, view
 from .strips import text_strip
 
 AUTHOR_WIDTH = 10
@@ -268,17 +268,8 @@ class Timeline(ScrollView, can_focus=True):
         return text
 
     def _marker_style(self, e: Event) -> Style:
-        if e.kind in ("decision", "action"):
-            return self.get_component_rich_style(f"timeline--{e.kind}")
-        if e.kind in ("detected", "severity.set", "hypothesis.rejected"):
-            return self.get_component_rich_style("timeline--alert")
-        if "." in e.kind or e.kind == "snapshot":
-            return self.get_component_rich_style("timeline--state")
-        return self.get_component_rich_style("timeline--marker")
+        return self.get_component_rich_style(f"timeline--{view(e.kind).marker_class}")
 
     def _body_style(self, e: Event) -> Style:
-        if e.kind in ("decision", "action"):
-            return self.get_component_rich_style(f"timeline--{e.kind}")
-        if "." in e.kind or e.kind == "snapshot":
-            return self.get_component_rich_style("timeline--state")
-        return Style()
+        cls = view(e.kind).body_class
+        return Style() if cls is None else self.get_component_rich_style(f"timeline--{cls}")
