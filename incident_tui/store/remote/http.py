@@ -1,0 +1,150 @@
+"""The HTTP side of the remote store: one client per use, one status mapping, the link state.
+
+Every answer the server gives is read through `outcome`: 2xx/3xx is fine, 408, 429
+and 5xx are transient (try again later with the same event ids), any other 4xx is
+a refusal that resending the same bytes cannot change. Timeouts are explicit:
+httpx's default 5 s read timeout would kill a quiet stream, so a stream may be silent
+for three server ping intervals before it counts as lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Literal
+
+import httpx
+import orjson
+
+from ...domain.events import Event, EventError
+from ..base import LinkState, StoreError
+from .urls import API
+
+STREAM_READ_TIMEOUT = 45.0  # three of the server's 15 s pings
+OFFLINE_AFTER = 10.0  # seconds of failed attempts before "reconnecting" becomes "offline"
+
+
+class Transient(Exception):
+    """The server could not be reached or cannot answer now: try again later with the same ids."""
+
+
+class Refused(Exception):
+    """The server refused the request for good (4xx): resending the same bytes cannot help."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def outcome(status: int) -> Literal["ok", "transient", "refused"]:
+    """The one status mapping (SPEC 11's retry rule): 408, 429 and 5xx are worth retrying."""
+    if status >= 500 or status in (408, 429):
+        return "transient"
+    if status >= 400:
+        return "refused"
+    return "ok"
+
+
+def error_text(resp: httpx.Response) -> str:
+    try:
+        return str(resp.json()["error"])
+    except Exception:
+        return resp.text[:200].strip() or resp.reason_phrase
+
+
+class Link:
+    """What the last requests said about the server, as the header's link state."""
+
+    def __init__(self) -> None:
+        self.last_ok: float | None = None
+        self.fail_since: float | None = None
+        self.last_error = ""
+
+    def ok(self) -> None:
+        self.last_ok = time.monotonic()
+        self.fail_since = None
+
+    def fail(self, why: str) -> None:
+        if self.fail_since is None:
+            self.fail_since = time.monotonic()
+        self.last_error = why
+
+    @property
+    def down(self) -> bool:
+        return self.fail_since is not None
+
+    def state(self, live: bool, closed: bool) -> LinkState:
+        if closed:
+            return "offline"
+        if self.fail_since is None:
+            return "connected" if self.last_ok is not None or not live else "reconnecting"
+        if live and time.monotonic() - self.fail_since < OFFLINE_AFTER:
+            return "reconnecting"
+        return "offline"
+
+
+class Api:
+    """The server's API through httpx: requests and POSTs on one client, streams on another."""
+
+    def __init__(self, base: str, token: str | None, link: Link, timeout: float = 10.0) -> None:
+        self.base = base
+        self.link = link
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        # Connect fails fast (a dead server should queue writes at once); reads allow a busy server.
+        self.http = httpx.Client(base_url=base, headers=headers, timeout=httpx.Timeout(timeout, connect=3.0))
+        # A POST's request is built by hand from these: the client's own build_request
+        # (URL merging and parsing, cookies) was a third of a POST's CPU, and bench_load's
+        # clients are CPU-bound on a shared box (measured 840 -> 540 us a POST).
+        self._post_url = httpx.URL(base + API + "/events")
+        self._post_headers = httpx.Headers(
+            {**headers, "Content-Type": "application/json", "Accept": "application/json", "User-Agent": "incident-tui"}
+        )
+        self.stream_http = httpx.Client(
+            base_url=base, headers=headers, timeout=httpx.Timeout(10.0, connect=3.0, read=STREAM_READ_TIMEOUT)
+        )
+
+    def check(self, resp: httpx.Response) -> httpx.Response:
+        """Raise Transient or Refused by the status; a refusal's body is read for its reason."""
+        verdict = outcome(resp.status_code)
+        if verdict == "ok":
+            return resp
+        if not resp.is_closed:
+            resp.read()
+        if verdict == "transient":
+            self.link.fail(f"{self.base} answered {resp.status_code}: {error_text(resp)}")
+            raise Transient(str(resp.status_code))
+        self.link.ok()  # the server is there; it said no
+        raise Refused(resp.status_code, error_text(resp))
+
+    def _send(self, request: httpx.Request, client: httpx.Client | None = None) -> httpx.Response:
+        try:
+            resp = (client or self.http).send(request)
+        except httpx.HTTPError as exc:
+            self.link.fail(f"{type(exc).__name__}: {exc}".rstrip(": "))
+            raise Transient(str(exc)) from None
+        self.check(resp)
+        self.link.ok()
+        return resp
+
+    def get(self, path: str, params: dict[str, object], *, streaming_client: bool = False) -> httpx.Response:
+        client = self.stream_http if streaming_client else self.http
+        return self._send(client.build_request("GET", API + path, params=params), client)  # type: ignore[arg-type]
+
+    def post_events(self, batch: Sequence[Event]) -> list[Event]:
+        """POST a batch; the stored copies (with seq), in the order sent."""
+        body = orjson.dumps({"events": [e.to_dict() for e in batch]})
+        resp = self._send(httpx.Request("POST", self._post_url, content=body, headers=self._post_headers))
+        try:
+            stored = [Event.from_dict(d, require_seq=True) for d in orjson.loads(resp.content)["events"]]
+        except (ValueError, KeyError, TypeError, EventError) as exc:
+            raise StoreError(f"{self.base} answered a POST with something unreadable: {exc}") from None
+        if [e.id for e in stored] != [e.id for e in batch]:
+            raise StoreError(f"{self.base} answered a POST with other events than were sent")
+        return stored
+
+    def close(self) -> None:
+        self.http.close()
+        try:
+            self.stream_http.close()
+        except RuntimeError:  # a poller may still be inside it; it exits alone
+            pass
