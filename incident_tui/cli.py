@@ -10,79 +10,24 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import cached_property
 from typing import NoReturn
 
 from . import __version__
-from .config import Config, ConfigError, load_config
-from .domain.checklists import RunbookError, Runbooks, load_runbooks
+from .config import ConfigError, load_config
 from .domain.events import Event, now_utc
-from .domain.fold import IncidentState, Registry
 from .domain.model import PHASES
 from .domain.serialize import age_text, checklist_view, incident_state, incident_summary
 from .domain.text import safe_text
-from .store import Store, StoreError, open_store
+from .session import Session, UsageError
+from .store import StoreError
 
-
-class UsageError(Exception):
-    """Bad input from the user: exit code 2, nothing written."""
+__all__ = ["Session", "UsageError", "build_parser", "main"]
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         # argparse prints a multi-line usage block; responders get one line that says what to do.
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-class Context:
-    """What a verb needs, opened lazily: a `list` never loads the runbooks."""
-
-    def __init__(self, config: Config, runbooks_flag: str | None = None) -> None:
-        self.config = config
-        self._runbooks_flag = runbooks_flag
-        self._store: Store | None = None
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = open_store(self.config)
-        return self._store
-
-    @cached_property
-    def runbooks(self) -> Runbooks:
-        try:
-            return load_runbooks(self._runbooks_flag or self.config.runbooks)
-        except RunbookError as exc:
-            raise UsageError(str(exc)) from None
-
-    @cached_property
-    def registry(self) -> Registry:
-        reg = Registry()
-        reg.extend(self.store.read())
-        reg.extend(self.store.pending())  # what this user wrote but the server has not acknowledged yet
-        return reg
-
-    def incident(self, ref: str) -> IncidentState:
-        state = self.registry.resolve(ref)
-        if state is None:
-            known = ", ".join(s.ref for s in self.registry.order[-5:]) or "none yet (incident-tui declare TITLE)"
-            raise UsageError(f"unknown incident {ref!r}; known: {known}")
-        return state
-
-    def append(self, events: Sequence[Event]) -> list[Event]:
-        stored = self.store.append(events)
-        queued = [e for e in stored if e.seq is None]
-        if queued:
-            print(
-                f"incident-tui: queued {len(queued)} event(s): {self.config.remote} is unreachable; "
-                "they will be sent, in order, by the next run that reaches it",
-                file=sys.stderr,
-            )
-        return stored
-
-    def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
 
 
 def _global_options(p: argparse.ArgumentParser, suppress: bool) -> None:
@@ -194,7 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
 # -- verbs ----------------------------------------------------------------------------
 
 
-def cmd_declare(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_declare(ctx: Session, a: argparse.Namespace) -> int:
     from .domain.commands import CommandError, declare_event, parse  # the app's start does not need the parser
 
     try:
@@ -221,7 +166,7 @@ def cmd_declare(ctx: Context, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_log(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_log(ctx: Session, a: argparse.Namespace) -> int:
     from .domain.commands import CommandError, to_events
 
     state = ctx.incident(a.incident)
@@ -238,7 +183,7 @@ def cmd_log(ctx: Context, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_list(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_list(ctx: Session, a: argparse.Namespace) -> int:
     now = now_utc()
     states = ctx.registry.order if a.all else ctx.registry.active()
     if a.json:
@@ -259,7 +204,7 @@ def _local(dt: datetime | None) -> str:
     return dt.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if dt else "-"
 
 
-def cmd_show(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_show(ctx: Session, a: argparse.Namespace) -> int:
     s = ctx.incident(a.incident)
     now = now_utc()
     if a.json:
@@ -317,7 +262,7 @@ def event_line(e: Event) -> str:
     return f"{seq:>6}  {local}  {who:<10} {e.kind:<20} {safe_text(body, oneline=True)}"
 
 
-def cmd_events(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_events(ctx: Session, a: argparse.Namespace) -> int:
     if a.since < 0:
         raise UsageError("--since needs a seq of 0 or more")
     events = ctx.store.read(a.since)
@@ -345,7 +290,7 @@ def _write_doc(text: str, output: str | None) -> None:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def cmd_snapshot(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_snapshot(ctx: Session, a: argparse.Namespace) -> int:
     from .docs import IncidentNotFound, snapshot_document
 
     state = ctx.incident(a.incident)
@@ -363,7 +308,7 @@ def cmd_snapshot(ctx: Context, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_postmortem(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_postmortem(ctx: Session, a: argparse.Namespace) -> int:
     from .docs import postmortem_document, postmortem_json
 
     state = ctx.incident(a.incident)
@@ -372,7 +317,7 @@ def cmd_postmortem(ctx: Context, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_serve(ctx: Session, a: argparse.Namespace) -> int:
     from .server.run import serve
 
     ssh = None
@@ -397,7 +342,7 @@ def cmd_serve(ctx: Context, a: argparse.Namespace) -> int:
     )
 
 
-def cmd_migrate(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_migrate(ctx: Session, a: argparse.Namespace) -> int:
     from .store.migrate import migrate, open_target
     from .store.postgres import redact_dsn
 
@@ -419,7 +364,7 @@ def cmd_migrate(ctx: Context, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_deliveries(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_deliveries(ctx: Session, a: argparse.Namespace) -> int:
     from .server.delivery.report import deliveries_report
 
     code, text = deliveries_report(ctx.config, everything=a.all, as_json=a.json)
@@ -428,7 +373,7 @@ def cmd_deliveries(ctx: Context, a: argparse.Namespace) -> int:
     return code
 
 
-def cmd_demo(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_demo(ctx: Session, a: argparse.Namespace) -> int:
     from .demo import write_demo
 
     incident = write_demo(ctx.store, ctx.runbooks, until=a.until)
@@ -437,13 +382,13 @@ def cmd_demo(ctx: Context, a: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_app(ctx: Context, a: argparse.Namespace) -> int:
+def cmd_app(ctx: Session, a: argparse.Namespace) -> int:
     from .ui.app import run_app  # Textual is imported only when the app runs, not for CLI verbs
 
     return run_app(ctx)
 
 
-VERBS: dict[str | None, Callable[[Context, argparse.Namespace], int]] = {
+VERBS: dict[str | None, Callable[[Session, argparse.Namespace], int]] = {
     None: cmd_app,
     "declare": cmd_declare,
     "log": cmd_log,
@@ -461,12 +406,19 @@ VERBS: dict[str | None, Callable[[Context, argparse.Namespace], int]] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    ctx: Context | None = None
+    ctx: Session | None = None
     try:
-        config = load_config(store=args.store, remote=args.remote, token=args.token, user=args.user, theme=args.theme)
+        config = load_config(
+            store=args.store,
+            remote=args.remote,
+            token=args.token,
+            user=args.user,
+            theme=args.theme,
+            runbooks=args.runbooks,
+        )
         if args.store and args.remote:
             raise UsageError("--store and --remote name two different stores; give one")
-        ctx = Context(config, args.runbooks)
+        ctx = Session(config)
         return VERBS[args.command](ctx, args)
     except (UsageError, ConfigError) as exc:
         print(f"incident-tui: {exc}", file=sys.stderr)

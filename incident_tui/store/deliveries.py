@@ -64,11 +64,11 @@ class DeliveryWatch:
         return self._line
 
     def _remote(self) -> str:
-        http = getattr(self.store, "_http", None)
-        if http is None:
+        get = getattr(self.store, "get_json", None)
+        if get is None:
             return ""
         try:
-            r = http.get("/api/v1/deliveries", timeout=2)  # a look every few seconds; never hold an exit long
-            return trouble_line(r.json()) if r.status_code == 200 else ""
+            doc = get("/deliveries")
+            return trouble_line(doc) if isinstance(doc, dict) else ""
         except Exception:  # an old server, or none: the link state already says so
             return ""

@@ -27,20 +27,32 @@ from ..domain.events import Event, now_utc
 from ..domain.fold import Registry
 from ..store.base import Store
 from . import documents
-from .colors import variable_style, with_fallbacks
+from .colors import with_fallbacks
 from .drafts import DraftBox
-from .messages import DeliveriesChanged, EventsArrived, LineAppended, LineRefused, LinkChanged, StoreLoaded, SyncFailed
+from .messages import (
+    DeclareIncident,
+    DeliveriesChanged,
+    EventsArrived,
+    ExportDocuments,
+    LineAppended,
+    LineRefused,
+    LinkChanged,
+    OpenIncident,
+    ShowDocument,
+    StoreLoaded,
+    SubmitLine,
+    SyncFailed,
+)
 from .palette import WarRoomCommands
+from .room import Room
 from .screens.incidents import IncidentListScreen
 from .screens.quit import QuitScreen
 from .sync import follow_store
 from .theming import ThemeError
 
 if TYPE_CHECKING:
-    from rich.style import Style
-
-    from ..cli import Context
     from ..config import Config
+    from ..session import Session
     from ..store.deliveries import DeliveryWatch
     from .screens.dashboard import DashboardScreen
 
@@ -81,7 +93,7 @@ class WarRoomApp(App[int]):
 
     def __init__(
         self,
-        store: Store | Callable[[], Store],
+        store: Store,
         runbooks: Runbooks,
         user: str,
         *,
@@ -93,45 +105,33 @@ class WarRoomApp(App[int]):
         sync_wait: float = 0.5,
     ) -> None:
         super().__init__()
-        # A callable opens the store in the sync thread: reading a big file must not delay the first paint.
-        self._open_store = None if isinstance(store, Store) else store
-        self.store: Store = store if isinstance(store, Store) else _NotOpenYet()
-        self.runbooks = runbooks
-        self.user = user
-        self.drafts = drafts
+        self.store = store
+        self.room = Room(runbooks, user, clock, tz, drafts, store.location)
         self._config = config
         self._theme_warnings: list[str] = []
         self._theme_name = self._register_themes(config, theme)
         if self._theme_name and self._theme_name in self.available_themes:
             # Set before mount, so the first frame is already styled (no restyle after it).
             self.theme = self._theme_name
-        self._clock = clock
-        self._tz = tz
         self._sync_wait = sync_wait
-        self.registry: Registry | None = None
-        # A remote store opens in the sync thread: until it answers, the first frames say
+        # A remote store is read in the sync thread: until it answers, the first frames say
         # "connecting", never "local" (which would claim the lines are safe on this disk).
-        self.link: str = "local" if isinstance(store, Store) else "connecting"
-        self.pending: list[Event] = []
-        self.notify_trouble = ""  # serve failing to deliver notifications (SPEC 11), for the header
-        self.no_commander_minutes = _no_commander_minutes(config)
-        self.history: list[str] = []  # command-bar lines, shared by every open incident
+        self.room.link = "local" if store.link_state() == "local" else "connecting"
+        self.room.no_commander_minutes = _no_commander_minutes(config)
         self._dashboards: dict[str, DashboardScreen] = {}
-        self._open_order: list[str] = []
         self._open_when_seen: str | None = None
         self._last_sync_error = ""
-        self._listing = IncidentListScreen()
+        self._listing = IncidentListScreen(self.room)
         self._delivery_watch: DeliveryWatch | None = None
         self._typed_here: set[str] = set()  # ids of events written from this window
         self._quit_when_sent = False  # ctrl+q chose to wait for the outbox to empty
 
-    # -- time --------------------------------------------------------------------
+    @property
+    def registry(self) -> Registry | None:
+        return self.room.registry
 
     def now(self) -> datetime:
-        return self._clock()
-
-    def localize(self, dt: datetime) -> datetime:
-        return dt.astimezone(self._tz)
+        return self.room.now()
 
     # -- theme -------------------------------------------------------------------
 
@@ -150,18 +150,12 @@ class WarRoomApp(App[int]):
             self.register_theme(t)
         return theme
 
-    def severity_style(self, severity: str) -> Style:
-        return variable_style(self.theme_variables, severity.lower(), bold=True)
-
-    def phase_style(self, phase: str) -> Style:
-        return variable_style(self.theme_variables, f"phase-{phase}")
-
     # -- lifecycle -----------------------------------------------------------------
 
     def get_default_screen(self) -> IncidentListScreen:
         # The list is the bottom of the screen stack, composed with the app: pushed from
         # on_mount instead, it came one frame (~35 ms) after an empty first frame.
-        if self._open_store is None and self.registry is None:
+        if self.store.link_state() == "local" and self.registry is None:
             # A local log is already parsed: fold it here (10k events: ~9 ms) so the first
             # frame shows the incidents, instead of a round trip through the sync thread.
             registry = Registry()
@@ -182,7 +176,7 @@ class WarRoomApp(App[int]):
     def _poll_deliveries(self) -> None:
         # A short-lived worker per look, not a thread that sleeps: the thread pool is shared,
         # and a sleeping thread would hold the app's exit until it woke.
-        if not isinstance(self.store, _NotOpenYet):
+        if self.registry is not None:  # the store is open (a remote one opens on its first read)
             self._check_deliveries()
 
     @work(thread=True, exclusive=True, group="deliveries", exit_on_error=False)
@@ -193,11 +187,11 @@ class WarRoomApp(App[int]):
         if self._delivery_watch is None:
             self._delivery_watch = DeliveryWatch(self.store)
         line = self._delivery_watch.check()
-        if line != self.notify_trouble:
+        if line != self.room.notify_trouble:
             self.post_message(DeliveriesChanged(line))
 
     def on_deliveries_changed(self, message: DeliveriesChanged) -> None:
-        self.notify_trouble = message.line
+        self.room.notify_trouble = message.line
         for dash in self._dashboards.values():
             dash.state_changed()
 
@@ -230,21 +224,22 @@ class WarRoomApp(App[int]):
     async def action_quit(self) -> None:
         """ctrl+q. Lines the server has not acknowledged yet are kept in the outbox either
         way; with some waiting, ask whether to wait for them or leave them queued."""
-        if self.pending and not self._quit_when_sent and not isinstance(self.screen, QuitScreen):
-            self.push_screen(QuitScreen(len(self.pending), self.link), self._quit_answer)
+        if self.room.pending and not self._quit_when_sent and not isinstance(self.screen, QuitScreen):
+            self.push_screen(QuitScreen(len(self.room.pending), self.room.link), self._quit_answer)
             return
         self.save_drafts()
         self.exit(0)
 
     def _quit_answer(self, answer: str | None) -> None:
-        if answer == "leave" or (answer == "wait" and not self.pending):
+        if answer == "leave" or (answer == "wait" and not self.room.pending):
             self.save_drafts()
             self.exit(0)
         elif answer == "wait":
             self._quit_when_sent = True
             self.save_drafts()
             self.notify(
-                f"quitting once {len(self.pending)} queued line(s) reach the server (ctrl+q again leaves them queued)",
+                f"quitting once {len(self.room.pending)} queued line(s) reach the server"
+                " (ctrl+q again leaves them queued)",
                 title="Waiting to send",
                 markup=False,
             )
@@ -265,17 +260,11 @@ class WarRoomApp(App[int]):
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def _sync(self) -> None:
         worker = get_current_worker()
-        if self._open_store is not None:
-            try:
-                self.store = self._open_store()
-            except Exception as exc:  # a corrupt or unreadable store: say why and leave, as the CLI would
-                self.call_from_thread(self.exit, 1, f"incident-tui: {exc}")
-                return
         after = self.registry.last_seq if self.registry is not None else None
         follow_store(self.store, self.post_message, lambda: worker.is_cancelled, self._sync_wait, after)
 
     def _adopt(self, registry: Registry) -> None:
-        self.registry = registry
+        self.room.registry = registry
         # The loaded log lives as long as the app: keep the cyclic GC from re-walking it.
         # With 100k events a full collection otherwise stalls a keystroke for ~100 ms.
         gc.freeze()
@@ -286,8 +275,9 @@ class WarRoomApp(App[int]):
 
     def _after_load(self) -> None:
         assert self.registry is not None
-        self._list_screen().refresh_rows()
-        drafts = [i for i in (self.drafts.incidents() if self.drafts else []) if i in self.registry.incidents]
+        self._listing.refresh_rows()
+        drafts = self.room.drafts
+        drafts = [i for i in (drafts.incidents() if drafts else []) if i in self.registry.incidents]
         active = self.registry.active()
         for incident in drafts:
             self.open_incident(incident)
@@ -301,7 +291,7 @@ class WarRoomApp(App[int]):
         if self.registry is None:
             return
         touched = self.registry.extend(message.events)
-        listing = self._list_screen()
+        listing = self._listing
         # is_active, not is_current: Textual counts the screen under the top one as current
         # (it may show through), and the list is always under a dashboard; rebuilding it
         # for every event there cost a dashboard's keystrokes (bench_timeline p99 42 -> 54 ms).
@@ -324,7 +314,7 @@ class WarRoomApp(App[int]):
 
     def _react(self, e: Event) -> None:
         """Documents that open themselves: a handoff to or from me, the postmortem phase."""
-        if e.kind == "snapshot" and self.user in (e.data.get("to"), e.data.get("from")):
+        if e.kind == "snapshot" and self.room.user in (e.data.get("to"), e.data.get("from")):
             self.show_document(e.incident, "snapshot", handoff=e)
         elif e.kind == "phase.set" and e.data.get("phase") == "postmortem" and e.incident in self._dashboards:
             # The draft opens where the phase was typed; everyone else is told, not interrupted
@@ -340,8 +330,8 @@ class WarRoomApp(App[int]):
                 )
 
     def on_link_changed(self, message: LinkChanged) -> None:
-        self.link = message.link
-        self.pending = message.pending
+        self.room.link = message.link
+        self.room.pending = message.pending
         for dash in self._dashboards.values():
             dash.state_changed()
             dash.link_changed(message.link, len(message.pending))
@@ -383,36 +373,27 @@ class WarRoomApp(App[int]):
         else:
             self.notify(f"not written: {message.reason}", severity="error", markup=False)
 
-    def declare(self, fields: tuple[str, str, str] | None) -> None:
-        if not fields:
-            return
-        title, severity, summary = fields
+    def on_submit_line(self, message: SubmitLine) -> None:
+        self.append_line(message.incident, message.line, message.events)
+
+    def on_declare_incident(self, message: DeclareIncident) -> None:
+        self.declare(message.title, message.severity, message.summary)
+
+    def declare(self, title: str, severity: str, summary: str) -> None:
         from ..domain.commands import CommandError, declare_event  # the parser: not needed for the first paint
 
         try:
-            event = declare_event(title, self.user, severity, summary)
+            event = declare_event(title, self.room.user, severity, summary)
         except CommandError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
         self._open_when_seen = event.incident
         self.append_line(event.incident, f"declare {title}", [event])
 
-    def open_refs(self) -> list[str]:
-        """INC-N of every incident with a dashboard, in the order F3/F4 cycle through them."""
-        reg = self.registry
-        return [reg.incidents[i].ref for i in self._open_order] if reg else []
-
-    def people(self) -> list[str]:
-        """Everyone seen in any incident of the store, for completion."""
-        seen: dict[str, None] = {}
-        for state in self.registry.order if self.registry else ():
-            seen.update(state.people)
-        return list(seen)
-
     # -- navigation ------------------------------------------------------------------
 
-    def _list_screen(self) -> IncidentListScreen:
-        return self._listing
+    def on_open_incident(self, message: OpenIncident) -> None:
+        self.open_incident(message.incident)
 
     def _show(self, screen: str) -> None:
         """The list is the bottom of the stack and one dashboard at most sits above it;
@@ -431,9 +412,9 @@ class WarRoomApp(App[int]):
         if incident not in self._dashboards:
             from .screens.dashboard import DashboardScreen  # not needed for the first paint of the list
 
-            dash = DashboardScreen(incident)
+            dash = DashboardScreen(incident, self.room)
             self._dashboards[incident] = dash
-            self._open_order.append(incident)
+            self.room.open_order.append(incident)
             self.install_screen(dash, name)
         self._show(name)
 
@@ -467,12 +448,18 @@ class WarRoomApp(App[int]):
         if self.registry is None:
             return None
         try:
-            return documents.render(self.registry.incidents[incident], self.runbooks, self.now(), kind, handoff)
+            return documents.render(self.registry.incidents[incident], self.room.runbooks, self.now(), kind, handoff)
         except documents.DocumentsUnavailable as exc:
             self.notify(str(exc), severity="warning", markup=False)
         except Exception as exc:  # a document bug must not take the war room down
             self.notify(f"could not render the {kind}: {exc}", severity="error", markup=False)
         return None
+
+    def on_show_document(self, message: ShowDocument) -> None:
+        self.show_document(message.incident, message.kind)
+
+    def on_export_documents(self, message: ExportDocuments) -> None:
+        self.export_documents(message.incident)
 
     def show_document(self, incident: str, kind: str, handoff: Event | None = None) -> None:
         from .screens.document import DocumentScreen
@@ -504,28 +491,19 @@ class WarRoomApp(App[int]):
             self.call_from_thread(self.notify, f"could not write to {where}", severity="error", markup=False)
 
 
-class _NotOpenYet:
-    """Stands in for the store until the sync thread has opened it (before the first load)."""
-
-    location = ""
-
-    def __getattr__(self, name: str):
-        raise RuntimeError("the store is still opening")
-
-
-def run_app(ctx: Context) -> int:
-    config = ctx.config
+def run_app(session: Session) -> int:
+    config = session.config
     drafts = DraftBox(config.data_dir / "drafts", config.remote or str(config.store))
     try:
         # A local file opens here, before the event loop: parsing it alone (~70 ms at 10k events)
         # shows the incidents sooner than parsing it in a thread beside the first frames (~+60 ms
-        # of GIL contention, measured). A remote store (httpx, a log cache) opens in the sync
-        # thread instead, so a slow network never holds the window closed.
-        store: Store | Callable[[], Store] = (lambda: ctx.store) if config.remote else ctx.store
+        # of GIL contention, measured). A remote store opens nothing until its first read, which
+        # the sync thread makes, so a slow network never holds the window closed.
+        store = session.store
         # The log just loaded lives as long as the app; without this, the cyclic GC walks it
         # again and again while Textual boots (100k events: ~0.1 s of the open, measured).
         gc.freeze()
-        app = WarRoomApp(store, ctx.runbooks, config.user, config=config, drafts=drafts)
+        app = WarRoomApp(store, session.runbooks, config.user, config=config, drafts=drafts)
     except ThemeError as exc:
         print(f"incident-tui: {exc}", file=sys.stderr)
         return 2

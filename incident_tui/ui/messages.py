@@ -1,4 +1,5 @@
-"""Messages the sync and append workers post to the app (plain dataclasses, no state)."""
+"""Messages posted to the app: by the sync and append workers, and up from the screens
+(plain dataclasses, no state)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,46 @@ class DeliveriesChanged(Message):
     """`serve` started or stopped failing to deliver notifications: one line, or ""."""
 
     line: str
+
+
+# -- up from the screens (the app handles them) ------------------------------------------
+
+
+@dataclass
+class SubmitLine(Message):
+    """A screen turned a typed line into events: write them through the store."""
+
+    incident: str
+    line: str
+    events: list[Event]
+
+
+@dataclass
+class OpenIncident(Message):
+    """Show this incident's war room."""
+
+    incident: str
+
+
+@dataclass
+class ShowDocument(Message):
+    """Render and show a document of an incident (`snapshot` or `postmortem`)."""
+
+    incident: str
+    kind: str
+
+
+@dataclass
+class ExportDocuments(Message):
+    """Write an incident's snapshot and postmortem to files."""
+
+    incident: str
+
+
+@dataclass
+class DeclareIncident(Message):
+    """The declare form was filled in."""
+
+    title: str
+    severity: str
+    summary: str

@@ -15,16 +15,17 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.content import Content
 
 from ..domain.text import safe_text
+from .messages import OpenIncident
 
 if TYPE_CHECKING:
-    from .app import WarRoomApp
+    from .room import Room
 
 Entry = tuple[str, str, Callable[[], object]]
 
 
 class WarRoomCommands(Provider):
     def _entries(self) -> list[Entry]:
-        app: WarRoomApp = self.app  # type: ignore[assignment]
+        app = self.app
         entries: list[Entry] = []
         for target in (self.screen, app):
             for binding in getattr(type(target), "BINDINGS", []):
@@ -33,10 +34,12 @@ class WarRoomCommands(Provider):
                     continue
                 key = binding.key.split(",")[0].upper()
                 entries.append((f"{binding.description} ({key})", "", partial(target.run_action, binding.action)))
-        if app.registry is not None:
-            for s in app.registry.order:
+        room: Room | None = getattr(app, "room", None)  # the war-room app's; absent in another app
+        if room is not None and room.registry is not None:
+            for s in room.registry.order:
                 label = f"Open {s.ref} {s.severity} {s.phase}: {safe_text(s.title, 80, oneline=True)}"
-                entries.append((label, "switch to this incident's war room", partial(app.open_incident, s.id)))
+                opener = partial(app.post_message, OpenIncident(s.id))
+                entries.append((label, "switch to this incident's war room", opener))
         return entries
 
     async def discover(self) -> Hits:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 from textual.app import App, ComposeResult
@@ -74,14 +73,14 @@ class _TimelineApp(App[None]):
         yield Timeline(self.events)
 
 
-async def test_a_100k_event_timeline_opens_and_scrolls_to_the_top_in_under_a_second():
+async def test_a_100k_event_timeline_opens_scrolls_to_the_top_and_filters_in_one_pass():
+    """How fast is bench/bench_timeline.py's to say (beside its baselines); this pins the behaviour."""
     base = FIXED_NOW - timedelta(days=2)
     events = [
         Event(str(i), "inc", format_at(base + timedelta(seconds=i)), f"user{i % 7}", "note", {"text": f"line {i}"}, i)
         for i in range(1, 100_001)
     ]
     app = _TimelineApp(events)
-    started = time.perf_counter()
     async with app.run_test(size=(120, 40)) as pilot:
         tl = app.query_one(Timeline)
         while not (tl.max_scroll_y > 0 and tl.scroll_y == tl.max_scroll_y):  # opens at the newest
@@ -89,18 +88,14 @@ async def test_a_100k_event_timeline_opens_and_scrolls_to_the_top_in_under_a_sec
         assert tl.row_count == 100_000 and tl.following
         tl.scroll_home(animate=False, immediate=True)
         await pilot.pause(0.01)
-        took = time.perf_counter() - started
         assert tl.scroll_y == 0
         # Live arrivals while reading back do not move the view.
         events.append(Event("x", "inc", format_at(FIXED_NOW), "bob", "note", {"text": "new"}, 100_001))
         tl.sync()
         assert tl.scroll_y == 0 and tl.new_below > 0
-        # A filter over 100k events is one pass.
-        t = time.perf_counter()
+        # A filter over 100k events is one pass, at once.
         tl.set_filter(TimelineFilter.parse("@user3"))
-        assert time.perf_counter() - t < 0.5
         assert 14_000 < tl.row_count < 15_000
-    assert took < 1.0, f"100k-event timeline took {took:.2f} s"
 
 
 def test_completion_knows_people_from_other_incidents_after_this_ones():

@@ -90,7 +90,7 @@ async def test_quit_with_queued_lines_asks_and_waits_for_the_server(make_app, ru
         bar = app.screen.query_one(CommandBar)
         bar.value = "last words"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: len(app.pending) == 1)
+        await wait_for(pilot, lambda: len(app.room.pending) == 1)
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
         await pilot.press("escape")  # stay
@@ -116,7 +116,7 @@ async def test_quit_can_leave_queued_lines_in_the_outbox(make_app, runbooks):
         store.offline = True
         app.screen.query_one(CommandBar).value = "for later"
         await pilot.press("enter")
-        await wait_for(pilot, lambda: len(app.pending) == 1)
+        await wait_for(pilot, lambda: len(app.room.pending) == 1)
         await pilot.press("ctrl+q")
         await wait_for(pilot, lambda: isinstance(app.screen, QuitScreen))
         await pilot.press("l")
@@ -124,12 +124,13 @@ async def test_quit_can_leave_queued_lines_in_the_outbox(make_app, runbooks):
     assert [e.data["text"] for e in store.outbox] == ["for later"]
 
 
-def test_a_remote_window_never_says_local_in_its_first_frame(runbooks):
+def test_a_remote_window_never_says_local_in_its_first_frame(runbooks, tmp_path):
+    from incident_tui.store.remote import RemoteStore
     from incident_tui.ui.app import WarRoomApp
     from incident_tui.ui.widgets.header import link_text
 
-    def not_opened_yet() -> MemoryStore:  # a remote store opens in the sync thread, after the first frame
-        raise AssertionError("not called before the app runs")
-
-    app = WarRoomApp(not_opened_yet, runbooks, "alice")
-    assert link_text(app.link, 0) == "◌ connecting"
+    # A remote store opens nothing until the sync thread first reads it, after the first frame.
+    store = RemoteStore("http://127.0.0.1:9", user="alice", data_dir=tmp_path)
+    app = WarRoomApp(store, runbooks, "alice")
+    assert link_text(app.room.link, 0) == "◌ connecting"
+    store.close()

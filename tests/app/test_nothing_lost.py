@@ -26,7 +26,7 @@ async def test_an_unsent_line_is_saved_on_quit_and_restored_on_the_next_start(ma
         app.screen.query_one(CommandBar).value = "/decision fail over to eu-central"
         await pilot.pause()
         await pilot.press("ctrl+q")
-    assert app.drafts is not None and app.drafts.load(incident) == "/decision fail over to eu-central"
+    assert app.room.drafts is not None and app.room.drafts.load(incident) == "/decision fail over to eu-central"
     seq = store.latest_seq()
 
     again = make_app()

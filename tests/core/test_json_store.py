@@ -47,6 +47,15 @@ def acked(proc: subprocess.Popen[str]) -> dict[str, int]:
     return out
 
 
+def _read_acks(proc: subprocess.Popen[str], into: dict[str, int]) -> None:
+    """`acked`, filling `into` line by line (another thread watches it grow)."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("ack "):
+            _, eid, seq = line.split()
+            into[eid] = int(seq)
+
+
 def assert_whole(path: Path) -> list:
     events = JsonStore(path).read()
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
@@ -95,12 +104,15 @@ def test_killed_writers_lose_no_acknowledged_event(store_path: Path) -> None:
     for _round in range(25):
         procs = [start_writer(store_path, f"k{i}", 10_000, batch=rng.choice([1, 5, 40])) for i in range(3)]
         results: list[dict[str, int]] = [{} for _ in procs]
-        readers = [
-            threading.Thread(target=lambda p=p, r=r: r.update(acked(p))) for p, r in zip(procs, results, strict=True)
-        ]
+        readers = [threading.Thread(target=_read_acks, args=(p, r)) for p, r in zip(procs, results, strict=True)]
         for t in readers:
             t.start()
-        time.sleep(rng.uniform(0.05, 0.3))  # a random moment to kill at, not a synchronisation
+        # Kill mid-write: once every writer has had an append acknowledged (a loaded machine
+        # can take a second to start one), then at a random moment after that.
+        deadline = time.monotonic() + 60
+        while not all(results) and time.monotonic() < deadline and all(p.poll() is None for p in procs):
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.0, 0.1))
         for p in procs:
             p.send_signal(signal.SIGKILL)
         for p in procs:

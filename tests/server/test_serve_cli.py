@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -11,6 +15,8 @@ import httpx
 import pytest
 
 from incident_tui.cli import main
+from incident_tui.domain.commands import declare_event
+from incident_tui.store.jsonfile import JsonStore
 
 from .conftest import ProcServer
 
@@ -148,3 +154,25 @@ def test_token_and_token_file_together_are_a_usage_error(capsys, tmp_path: Path)
 def test_unusable_public_url_or_allowed_host_is_a_usage_error(capsys, tmp_path: Path, opts: list[str]) -> None:
     rc, err = serve_err(capsys, tmp_path, *opts)
     assert rc == 2 and err.count("\n") == 1
+
+
+def test_serve_honours_the_runbooks_flag(tmp_path: Path) -> None:
+    """`incident-tui --runbooks DIR serve` serves the team's checklists, not the defaults."""
+    books = tmp_path / "books"
+    books.mkdir()
+    book = 'phase = "detected"\nitems = [{ id = "page-db", text = "Page the DB team" }]\n'
+    (books / "detected.toml").write_text(book)
+    store_path = tmp_path / "s.jsonl"
+    with JsonStore(store_path) as store:
+        store.append([declare_event("Checkout down", "alice")])
+    args = [sys.executable, "-m", "incident_tui", "--runbooks", str(books), "--store", str(store_path)]
+    proc = subprocess.Popen([*args, "serve", "--port", "0"], stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline() if proc.stderr else ""
+        url = re.search(r"http://\S+/api/v1", line)
+        assert url, line
+        doc = httpx.get(f"{url.group(0)}/incidents/1", timeout=10).json()
+        assert [item["text"] for item in doc["checklist"]] == ["Page the DB team"]
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)

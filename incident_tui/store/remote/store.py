@@ -128,6 +128,15 @@ class RemoteStore:
         """Why the last request failed (for a status line); empty when none has."""
         return self._link.last_error if self._link is not None else ""
 
+    def get_json(self, path: str) -> object | None:
+        """`GET /api/v1<path>` as JSON, or None unless the server answers 200; it does not
+        count towards the link state (an old server without the endpoint is not down)."""
+        from .urls import API
+
+        self._open()
+        resp = self._api.http.get(API + path, timeout=2)  # a look every few seconds; never hold an exit long
+        return resp.json() if resp.status_code == 200 else None
+
     # -- the Store protocol ------------------------------------------------------------
 
     def _sync(self) -> None:

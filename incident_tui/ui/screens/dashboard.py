@@ -18,6 +18,7 @@ from ...domain.events import Event
 from ...domain.fold import IncidentState
 from ...domain.notices import reminders
 from ...domain.text import safe_text
+from ..messages import ExportDocuments, ShowDocument, SubmitLine
 from ..widgets.checklist import ChecklistPane
 from ..widgets.command_bar import CommandBar
 from ..widgets.followups import FollowupsPane
@@ -27,7 +28,7 @@ from ..widgets.summary_strip import SummaryStrip
 from ..widgets.timeline import Timeline, TimelineChanged, TimelineFilter
 
 if TYPE_CHECKING:
-    from ..app import WarRoomApp
+    from ..room import Room
 
 DRAFT_SAVE_DELAY = 0.3
 # Grouped so the footer fits 80 columns: "f8f9 Docs".
@@ -103,9 +104,10 @@ class DashboardScreen(Screen[None]):
         Binding("ctrl+r", "read", "Read lines in full", show=False, id="dashboard.read"),
     ]
 
-    def __init__(self, incident: str) -> None:
+    def __init__(self, incident: str, room: Room) -> None:
         super().__init__()
         self.incident = incident
+        self.room = room
         self._dirty = False
         self._in_flight: str | None = None  # the line the store is writing; Enter waits for it
         self._draft_timer = None
@@ -114,12 +116,9 @@ class DashboardScreen(Screen[None]):
         self._typed = ""  # the bar's text, kept here too: on exit the widgets may already be gone
 
     @property
-    def war(self) -> WarRoomApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def state(self) -> IncidentState:
-        return self.war.registry.incidents[self.incident]
+        assert self.room.registry is not None  # a dashboard opens only once the store is folded
+        return self.room.registry.incidents[self.incident]
 
     @property
     def bar(self) -> CommandBar:
@@ -135,19 +134,22 @@ class DashboardScreen(Screen[None]):
         yield Static(id="notify-line")
         yield SummaryStrip()
         with Horizontal(id="body"):
-            yield Timeline(state.timeline, local_tz=self.war.localize)
+            yield Timeline(state.timeline, local_tz=self.room.localize)
             with VerticalScroll(id="side", can_focus=False):
                 yield RolesPane()
                 yield ChecklistPane()
                 yield FollowupsPane()
         yield Static(id="tl-status")
-        yield CommandBar(self.war.history, lambda: self.war.registry.incidents.get(self.incident), self.war.people)
+        yield CommandBar(self.room.history, self._current_state, self.room.people)
         yield Static(id="hint")
         yield Footer(compact=True, show_command_palette=False)
 
+    def _current_state(self) -> IncidentState | None:
+        return self.room.registry.incidents.get(self.incident) if self.room.registry else None
+
     def on_mount(self) -> None:
         self.sub_title = self.state.ref
-        draft = self.war.drafts.load(self.incident) if self.war.drafts else ""
+        draft = self.room.drafts.load(self.incident) if self.room.drafts else ""
         if draft:
             self._typed = draft
             self.bar.value = draft
@@ -195,24 +197,24 @@ class DashboardScreen(Screen[None]):
 
     def _draw(self) -> None:
         state = self.state
-        link, pending = self.war.link, len(self.war.pending)
+        link, pending = self.room.link, len(self.room.pending)
         if self._changed_since("header", _header_key(state, link, pending)):
-            self.query_one(IncidentHeader).show(state, self.war.now(), link, pending)
+            self.query_one(IncidentHeader).show(state, self.room.now(), link, pending)
         self._draw_notices(state)
         if self._changed_since("panes", _panes_key(state)):
-            self.query_one(SummaryStrip).show(state, self.war.runbooks)
+            self.query_one(SummaryStrip).show(state, self.room.runbooks)
             self.query_one(RolesPane).show(state)
-            self.query_one(ChecklistPane).show(state, self.war.runbooks)
+            self.query_one(ChecklistPane).show(state, self.room.runbooks)
             self.query_one(FollowupsPane).show(state)
-        self.timeline.set_pending([e for e in self.war.pending if e.incident == self.incident])
+        self.timeline.set_pending([e for e in self.room.pending if e.incident == self.incident])
         self.timeline.sync()
 
     def _draw_notices(self, state: IncidentState) -> None:
         """A line of its own under the header (at 80 columns the header has no room left):
         serve failing to deliver notifications, and the no-commander reminder (SPEC 11; an
         overdue status update is already the header's countdown)."""
-        parts = [f"⚠ {self.war.notify_trouble}"] if self.war.notify_trouble else []
-        due = reminders(state, self.war.now(), self.war.no_commander_minutes)
+        parts = [f"⚠ {self.room.notify_trouble}"] if self.room.notify_trouble else []
+        due = reminders(state, self.room.now(), self.room.no_commander_minutes)
         parts += [f"⏰ {r.text}" for r in due if r.kind == "no-commander"]
         text = "   ".join(parts)
         if self._changed_since("notices", text):
@@ -233,7 +235,7 @@ class DashboardScreen(Screen[None]):
                 header = self.query_one(IncidentHeader)
             except NoMatches:  # mounting or unmounting under load: the next tick draws it
                 return
-            header.tick(self.state, self.war.now(), self.war.link, len(self.war.pending))
+            header.tick(self.state, self.room.now(), self.room.link, len(self.room.pending))
             self._draw_notices(self.state)
 
     @on(TimelineChanged)
@@ -250,7 +252,7 @@ class DashboardScreen(Screen[None]):
         below = tl.new_below
         parts.append(f"▼ {below} new below: PgDn or ctrl+g" if below else "following live")
         parts.append("ctrl+r reads in full")
-        others = [ref for ref in self.war.open_refs() if ref != self.state.ref]
+        others = [ref for ref in self.room.open_refs() if ref != self.state.ref]
         if others:
             parts.append(f"also open: {' '.join(others)} (F3/F4)")
         status.set_class(bool(below), "-waiting")
@@ -299,9 +301,9 @@ class DashboardScreen(Screen[None]):
             return self._typed
 
     def save_draft(self) -> None:
-        if self.war.drafts is not None:
+        if self.room.drafts is not None:
             try:
-                self.war.drafts.save(self.incident, self._current_text())
+                self.room.drafts.save(self.incident, self._current_text())
             except OSError as exc:
                 self.show_hint(f"could not save your draft: {exc}", "error")
 
@@ -321,12 +323,12 @@ class DashboardScreen(Screen[None]):
     def submit_line(self, line: str) -> bool:
         """Turn a line into events and hand them to the store; False if refused."""
         try:
-            events = to_events(line, self.state, self.war.user, self.war.runbooks)
+            events = to_events(line, self.state, self.room.user, self.room.runbooks)
         except CommandError as exc:
             self.show_hint(str(exc), "error")
             self._refused(line)
             return False
-        self.war.append_line(self.incident, line, events)
+        self.post_message(SubmitLine(self.incident, line, events))
         return True
 
     def line_appended(self, line: str, stored: list[Event]) -> None:
@@ -393,22 +395,22 @@ class DashboardScreen(Screen[None]):
     def action_assign(self) -> None:
         from .forms import AssignScreen
 
-        self.app.push_screen(AssignScreen(self.state, self.war.people()), self._form_line)
+        self.app.push_screen(AssignScreen(self.state, self.room.people()), self._form_line)
 
     def action_check(self) -> None:
         from .forms import CheckScreen
 
-        self.app.push_screen(CheckScreen(self.state, self.war.runbooks), self._form_line)
+        self.app.push_screen(CheckScreen(self.state, self.room.runbooks), self._form_line)
 
     def _form_line(self, line: str | None) -> None:
         if line:
             self.submit_line(line)
 
     def action_snapshot(self) -> None:
-        self.war.show_document(self.incident, "snapshot")
+        self.post_message(ShowDocument(self.incident, "snapshot"))
 
     def action_postmortem(self) -> None:
-        self.war.show_document(self.incident, "postmortem")
+        self.post_message(ShowDocument(self.incident, "postmortem"))
 
     def action_export(self) -> None:
-        self.war.export_documents(self.incident)
+        self.post_message(ExportDocuments(self.incident))

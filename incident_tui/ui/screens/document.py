@@ -15,6 +15,8 @@ from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Markdown, MarkdownViewer, Static
 
+from ..messages import ExportDocuments
+
 
 class _Viewer(MarkdownViewer):
     """Textual's viewer, minus a crash: closing the document (Escape) right as it opens
@@ -58,4 +60,4 @@ class DocumentScreen(Screen[None]):
         self.dismiss(None)
 
     def action_export(self) -> None:
-        self.app.export_documents(self.incident)  # type: ignore[attr-defined]
+        self.post_message(ExportDocuments(self.incident))

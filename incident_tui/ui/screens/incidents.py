@@ -13,10 +13,12 @@ from textual.widgets import Footer, Static
 from ...domain.fold import IncidentState
 from ...domain.serialize import age_text
 from ...domain.text import safe_text
+from ..colors import variable_style
+from ..messages import DeclareIncident, OpenIncident
 from ..widgets.incident_table import IncidentTable
 
 if TYPE_CHECKING:
-    from ..app import WarRoomApp
+    from ..room import Room
 
 # Fixed widths for all but the title, which takes what is left, so that every column
 # shows at 80 columns.
@@ -38,13 +40,10 @@ class IncidentListScreen(Screen[None]):
         Binding("a", "toggle_all", "All/active", id="list.all"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, room: Room) -> None:
         super().__init__()
+        self.room = room
         self.show_all = False
-
-    @property
-    def war(self) -> WarRoomApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Incidents"), id="list-title")
@@ -60,7 +59,7 @@ class IncidentListScreen(Screen[None]):
         self.refresh_rows()
 
     def rows(self) -> list[IncidentState]:
-        reg = self.war.registry
+        reg = self.room.registry
         if reg is None:
             return []
         states = reg.order if self.show_all else reg.active()
@@ -71,15 +70,15 @@ class IncidentListScreen(Screen[None]):
         table = self.query_one(IncidentTable)
         hint = self.query_one("#list-hint", Static)
         title = self.query_one("#list-title", Static)
-        if self.war.registry is None:
+        if self.room.registry is None:
             return
-        now = self.war.now()
+        now = self.room.now()
         states = self.rows()
         table.set_rows([(s.id, self.cells(s, now)) for s in states])
-        total = len(self.war.registry.order)
+        total = len(self.room.registry.order)
         which = "all" if self.show_all else "active"
-        where = safe_text(self.war.store.location.rstrip("/").rsplit("/", 1)[-1], 60, oneline=True)
-        title.update(Text(f"Incidents: {len(states)} {which} of {total} · you are {self.war.user} · store {where}"))
+        where = safe_text(self.room.location.rstrip("/").rsplit("/", 1)[-1], 60, oneline=True)
+        title.update(Text(f"Incidents: {len(states)} {which} of {total} · you are {self.room.user} · store {where}"))
         if states:
             hint.update(Text("Enter opens · n declares · a all/active · F2 this list · ctrl+p commands · ctrl+q quits"))
         else:
@@ -91,8 +90,8 @@ class IncidentListScreen(Screen[None]):
         # Every cell is a Text (never markup); user text goes through safe_text.
         return [
             Text(s.ref, style="bold"),
-            Text(s.severity, style=self.war.severity_style(s.severity)),
-            Text(s.phase, style=self.war.phase_style(s.phase)),
+            Text(s.severity, style=variable_style(self.app.theme_variables, s.severity.lower(), bold=True)),
+            Text(s.phase, style=variable_style(self.app.theme_variables, f"phase-{s.phase}")),
             Text(safe_text(s.title, 120, oneline=True)),
             Text(safe_text(s.commander or "—", 24, oneline=True)),
             Text(age_text((now - s.declared_at).total_seconds()), justify="right"),
@@ -103,12 +102,12 @@ class IncidentListScreen(Screen[None]):
 
     def on_incident_table_chosen(self, event: IncidentTable.Chosen) -> None:
         event.stop()
-        self.war.open_incident(event.key)
+        self.post_message(OpenIncident(event.key))
 
     def action_open(self) -> None:
         incident = self.selected()
         if incident:
-            self.war.open_incident(incident)
+            self.post_message(OpenIncident(incident))
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
@@ -117,4 +116,8 @@ class IncidentListScreen(Screen[None]):
     def action_declare(self) -> None:
         from .forms import DeclareScreen
 
-        self.app.push_screen(DeclareScreen(), self.war.declare)
+        def declared(fields: tuple[str, str, str] | None) -> None:
+            if fields:
+                self.post_message(DeclareIncident(*fields))
+
+        self.app.push_screen(DeclareScreen(), declared)
