@@ -51,7 +51,7 @@ def worker(
     nice: int,
 ) -> None:
     from incident_tui.domain.events import new_event
-    from incident_tui.heap import LogFreezer
+    from incident_tui.gcpolicy import LogFreezer
     from incident_tui.store.remote import RemoteStore
 
     if nice:
@@ -65,7 +65,9 @@ def worker(
     lock = threading.Lock()
 
     for s in stores:
-        orig = s._post
+        s.start()  # opens its parts: the HTTP wrapper's POST is what is timed
+        api = s._api
+        orig = api.post_events
 
         def timed(batch, orig=orig):  # the POST alone: the wire and the server
             t0 = time.perf_counter()
@@ -74,8 +76,7 @@ def worker(
                 acks.append((time.perf_counter() - t0) * 1000)
             return out
 
-        s._post = timed  # type: ignore[method-assign]
-        s.start()
+        api.post_events = timed  # type: ignore[method-assign]
 
     def run(s: RemoteStore, offset: float) -> None:
         nonlocal queued

@@ -42,7 +42,7 @@ def run(transport: str, events: int, tmp: Path) -> dict[str, list[float]]:
         for i in range(events + 20):
             e = new_event(d.incident, "note", "alice", {"text": f"note {i}"})
             t0 = time.perf_counter()
-            seq = a._post([e])[0].seq  # the POST alone: outbox and read-your-writes are not the wire
+            seq = a._api.post_events([e])[0].seq  # the POST alone: outbox and read-your-writes are not the wire
             t1 = time.perf_counter()
             assert seq is not None
             if not b.wait(seq - 1, 5):

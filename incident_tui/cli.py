@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NoReturn
 
-from . import __version__
+from . import __version__, gcpolicy
 from .config import ConfigError, load_config
 from .domain.events import Event, now_utc
 from .domain.model import PHASES
@@ -404,7 +404,13 @@ VERBS: dict[str | None, Callable[[Session, argparse.Namespace], int]] = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def entry() -> int:
+    """The `incident-tui` program: `main` with the process's collector policy (a process
+    is ours only when it was started as the program; `main` called in a test is not)."""
+    return main(process_policy=True)
+
+
+def main(argv: Sequence[str] | None = None, *, process_policy: bool = False) -> int:
     args = build_parser().parse_args(argv)
     ctx: Session | None = None
     try:
@@ -419,6 +425,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.store and args.remote:
             raise UsageError("--store and --remote name two different stores; give one")
         ctx = Session(config)
+        if process_policy and args.command not in (None, "serve"):  # the app and the server set their own
+            gcpolicy.short_lived()
         return VERBS[args.command](ctx, args)
     except (UsageError, ConfigError) as exc:
         print(f"incident-tui: {exc}", file=sys.stderr)

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from starlette.applications import Starlette
@@ -35,6 +35,9 @@ log = logging.getLogger("incident_tui.server")
 BODY_TIMEOUT = 30.0  # seconds for a request's whole body to arrive
 MAX_PAGE = 4 * 1024 * 1024  # bytes of events in one GET /events answer (at least one event)
 PING_INTERVAL = 15.0  # seconds between SSE comments on a quiet stream; clients time out at 3x this
+
+if TYPE_CHECKING:
+    from ..gcpolicy import LogFreezer
 
 
 def json_response(doc: Any, status: int = 200) -> Response:
@@ -259,16 +262,18 @@ def create_app(
     integrations: Integrations | None = None,
     store_path: str | None = None,
     hosts: HostPolicy | None = None,
+    freezer: LogFreezer | None = None,
 ) -> Starlette:
     """The API over `store`. The app's lifespan starts and stops the hub; `app.state.hub` is it.
 
     `integrations` (SPEC 11) adds alert intake and /metrics; with `[[notify]]` destinations
     and a `store_path` (the delivery outbox lives beside the store) it delivers too.
-    `hosts` says which Host names and Origins it answers (default: loopback names only)."""
+    `hosts` says which Host names and Origins it answers (default: loopback names only).
+    `freezer`: the process's collector policy for the held log (serve's; none in tests)."""
     from .wiring import Integration
 
     books = runbooks if isinstance(runbooks, dict) else load_runbooks(runbooks)
-    hub = Hub(store)
+    hub = Hub(store, freezer=freezer)
     api = Api(hub, books, ping_interval)
     extra = Integration(hub, api.committer, integrations or Integrations(), store_path, lambda: api.streams)
 

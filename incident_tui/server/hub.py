@@ -13,20 +13,31 @@ import json
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import orjson
 
 from ..domain.events import Event
 from ..domain.fold import Registry
-from ..heap import LogFreezer, freeze_held
 from ..store.base import Store, StoreError
+
+if TYPE_CHECKING:
+    from ..gcpolicy import LogFreezer
 
 log = logging.getLogger("incident_tui.server")
 PROBE_INTERVAL = 1.0  # seconds between continuity checks of an idle store
 
 
 class Hub:
-    def __init__(self, store: Store, poll: float = 0.1, coalesce: float = 0.005, coalesce_max: float = 0.08) -> None:
+    def __init__(
+        self,
+        store: Store,
+        poll: float = 0.1,
+        coalesce: float = 0.005,
+        coalesce_max: float = 0.08,
+        *,
+        freezer: LogFreezer | None = None,
+    ) -> None:
         self.store = store
         self.registry = Registry()
         self.lock = threading.Lock()  # guards _lines and registry against the watcher thread
@@ -54,7 +65,9 @@ class Hub:
         self.split: str | None = None
         self._last_id: str | None = None
         self._last_error: str | None = None
-        self._freezer = LogFreezer()
+        # The collector policy is the process's (serve passes one); the hub only says when
+        # its log grew or went quiet.
+        self._freezer = freezer
 
     @property
     def seq(self) -> int:
@@ -65,7 +78,8 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         self._changed = asyncio.Event()
         self._pull()
-        freeze_held()  # the store as opened
+        if self._freezer is not None:
+            self._freezer.opened()  # the store as opened
         self._thread = threading.Thread(target=self._run, name="incident-tui-hub", daemon=True)
         self._thread.start()
 
@@ -77,7 +91,8 @@ class Hub:
                     self._stop.wait(1.0)  # refusing loudly (see `split`): pull nothing more
                     continue
                 if not self.store.wait(self.seq, self._poll):
-                    self._freezer.idle()
+                    if self._freezer is not None:
+                        self._freezer.idle()
                     if time.monotonic() - last_probe >= PROBE_INTERVAL:
                         # A store replaced by a shorter one (or one as long) never wakes
                         # `wait`: look at what it holds at our seq now and then.
@@ -124,7 +139,8 @@ class Hub:
             self._fold(new)
         # The whole log stays in memory for the server's life: keep full collections (which
         # stop every request) from walking it.
-        self._freezer.held(len(new))
+        if self._freezer is not None:
+            self._freezer.held(len(new))
         self._last_notify = time.monotonic()
         self._notify()
         return len(new)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
+from .. import gcpolicy
 from ..config import Config, ConfigError
 from ..domain.checklists import RunbookError, load_runbooks
 from ..store.base import Store, StoreError
@@ -140,7 +141,8 @@ def serve(
 
         tokens = SessionTokens.around(tokens)  # each SSH session gets a token that names its person
     try:
-        store = open_served_store(config, database)
+        with gcpolicy.paused():  # the whole log as opened is held for the server's life
+            store = open_served_store(config, database)
     except StoreError as exc:
         _say(str(exc))
         return 1
@@ -168,7 +170,13 @@ def serve(
                 return 2
             install_log_handler(_say)
         app = create_app(
-            store, tokens, runbooks=runbooks, integrations=integrations, store_path=str(config.store), hosts=hosts
+            store,
+            tokens,
+            runbooks=runbooks,
+            integrations=integrations,
+            store_path=str(config.store),
+            freezer=gcpolicy.LogFreezer(),
+            hosts=hosts,
         )
         hub = app.state.hub
         real_port = sock.getsockname()[1]

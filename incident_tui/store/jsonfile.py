@@ -31,7 +31,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..domain.events import Event, EventError, stored_event
-from ..heap import gc_paused
 from .base import LinkState, StoreCorrupt, StoreError
 
 try:  # orjson parses a 100k-event file about 3x faster; the stdlib is the fallback.
@@ -166,8 +165,7 @@ class JsonStore:
             if header != HEADER:
                 raise StoreCorrupt(f"{self.path}:1: not an incident-tui event store (first line is not its header)")
             start = 1
-        with gc_paused(len(lines) > 1000):
-            self._parse(lines, start, first)
+        self._parse(lines, start, first)
         self._lines = first + len(lines)
         self._offset += len(block)
 

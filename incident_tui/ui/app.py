@@ -8,7 +8,6 @@ back, with everyone else's, into `registry`. The screens only ever draw the fold
 from __future__ import annotations
 
 import asyncio
-import gc
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -22,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.worker import get_current_worker
 
+from .. import gcpolicy
 from ..domain.checklists import Runbooks
 from ..domain.events import Event, now_utc
 from ..domain.fold import Registry
@@ -103,7 +103,10 @@ class WarRoomApp(App[int]):
         clock: Callable[[], datetime] = now_utc,
         tz: tzinfo | None = None,
         sync_wait: float = 0.5,
+        on_log_loaded: Callable[[], None] | None = None,
     ) -> None:
+        """`on_log_loaded`: the process's collector policy, called once the store's log is
+        folded (run_app's; the app itself never touches the collector)."""
         super().__init__()
         self.store = store
         self.room = Room(runbooks, user, clock, tz, drafts, store.location)
@@ -118,6 +121,7 @@ class WarRoomApp(App[int]):
         # "connecting", never "local" (which would claim the lines are safe on this disk).
         self.room.link = "local" if store.link_state() == "local" else "connecting"
         self.room.no_commander_minutes = _no_commander_minutes(config)
+        self._on_log_loaded = on_log_loaded
         self._dashboards: dict[str, DashboardScreen] = {}
         self._open_when_seen: str | None = None
         self._last_sync_error = ""
@@ -265,9 +269,8 @@ class WarRoomApp(App[int]):
 
     def _adopt(self, registry: Registry) -> None:
         self.room.registry = registry
-        # The loaded log lives as long as the app: keep the cyclic GC from re-walking it.
-        # With 100k events a full collection otherwise stalls a keystroke for ~100 ms.
-        gc.freeze()
+        if self._on_log_loaded is not None:
+            self._on_log_loaded()
 
     def on_store_loaded(self, message: StoreLoaded) -> None:
         self._adopt(message.registry)
@@ -499,11 +502,15 @@ def run_app(session: Session) -> int:
         # shows the incidents sooner than parsing it in a thread beside the first frames (~+60 ms
         # of GIL contention, measured). A remote store opens nothing until its first read, which
         # the sync thread makes, so a slow network never holds the window closed.
-        store = session.store
+        with gcpolicy.paused():  # every event parsed survives: no collection over them
+            store = session.store
         # The log just loaded lives as long as the app; without this, the cyclic GC walks it
-        # again and again while Textual boots (100k events: ~0.1 s of the open, measured).
-        gc.freeze()
-        app = WarRoomApp(store, session.runbooks, config.user, config=config, drafts=drafts)
+        # again and again while Textual boots (100k events: ~0.1 s of the open, measured),
+        # and a full collection stalls a keystroke for ~100 ms. Again once it is folded.
+        gcpolicy.freeze()
+        app = WarRoomApp(
+            store, session.runbooks, config.user, config=config, drafts=drafts, on_log_loaded=gcpolicy.freeze
+        )
     except ThemeError as exc:
         print(f"incident-tui: {exc}", file=sys.stderr)
         return 2

@@ -50,7 +50,8 @@ async def test_queued_lines_show_as_pending_and_the_header_counts_the_outbox(mak
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         link = app.screen.query_one("#hdr-link", Label)
-        assert str(link.render()) == "● connected"
+        # Not a local store: it is read in the sync thread, and its link state follows.
+        await wait_for(pilot, lambda: str(link.render()) == "● connected")
         store.offline = True
         await wait_for(pilot, lambda: "offline" in str(link.render()))
         bar = app.screen.query_one(CommandBar)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from incident_tui.domain.commands import declare_event
 from incident_tui.ui.screens.dashboard import DashboardScreen
 from incident_tui.ui.screens.incidents import IncidentListScreen
 
@@ -33,3 +34,19 @@ async def test_switching_incidents_over_an_open_document_never_stacks_a_dashboar
         await pilot.press("f2")
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen))
         assert len(app.screen_stack) == 1
+
+
+async def test_apps_made_in_one_process_leave_the_collector_as_they_found_it(make_app, store):
+    """The collector policy is run_app's: an app made in a test (or embedded) freezes
+    nothing and leaves the collector running, so what it held can be collected."""
+    import gc
+
+    store.append([declare_event("Checkout down", "alice")])
+    frozen = gc.get_freeze_count()
+    for _ in range(3):
+        app = make_app()
+        async with app.run_test() as pilot:
+            await wait_for(pilot, lambda app=app: app.registry is not None)
+            assert gc.isenabled()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen

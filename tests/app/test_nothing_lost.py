@@ -37,7 +37,7 @@ async def test_an_unsent_line_is_saved_on_quit_and_restored_on_the_next_start(ma
         assert store.latest_seq() == seq  # restored into the bar, not written behind the user's back
         await pilot.press("enter")
         await wait_for(pilot, lambda: bar.value == "")
-    assert again.drafts.load(incident) == ""  # acknowledged: the draft is gone
+    assert again.room.drafts is not None and again.room.drafts.load(incident) == ""  # acknowledged: the draft is gone
 
 
 async def test_typing_after_a_restored_draft_continues_it(make_app, store, runbooks):

@@ -85,3 +85,11 @@ def test_the_module_import_graph_has_no_cycle():
     for m in sorted(graph):
         if m not in state and (cycle := visit(m)):
             pytest.fail(" -> ".join(cycle))
+
+
+def test_only_the_entry_points_set_the_collector_policy():
+    """gc is touched in gcpolicy.py alone, and only the entry points call it (run_app, serve, the CLI)."""
+    uses_gc = sorted(m for m, p in _module_files().items() if re.search(r"^\s*import gc\b", p.read_text(), re.M))
+    assert uses_gc == ["incident_tui.gcpolicy"]
+    callers = sorted(m for m, p in _module_files().items() if re.search(r"\bgcpolicy\.\w+\(", p.read_text()))
+    assert callers == ["incident_tui.cli", "incident_tui.server.run", "incident_tui.ui.app"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 
-from incident_tui.heap import LogFreezer
+from incident_tui.gcpolicy import LogFreezer
 
 
 class Node:
