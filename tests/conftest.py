@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import subprocess
+import sys
+from collections.abc import Sequence
+
 import pytest
 
 
@@ -13,3 +19,37 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("INCIDENT_TUI_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+def run_main(
+    monkeypatch: pytest.MonkeyPatch, args: Sequence[str], env: dict[str, str | None], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`incident-tui ARGS` in this process: `main(argv)` with its environment, stdin, stdout
+    and stderr for the call (a new Python costs 0.3-0.8 s here; one smoke test per verb
+    family still runs the real program). Returns what a finished process would."""
+    from incident_tui.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with monkeypatch.context() as m:
+        for name, value in env.items():
+            if value is None:
+                m.delenv(name, raising=False)
+            else:
+                m.setenv(name, value)
+        m.setattr(sys, "stdin", io.StringIO(stdin or ""))
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse: --help, usage errors
+                code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 2
+    return subprocess.CompletedProcess(["incident-tui", *args], code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch):
+    """`run_main` bound to this test's monkeypatch."""
+
+    def run(args: Sequence[str], env: dict[str, str | None], stdin: str | None = None):
+        return run_main(monkeypatch, args, env, stdin)
+
+    return run

@@ -380,7 +380,7 @@ class AlertRoutes:
         self.intake = intake
 
     async def alertmanager(self, request: Any) -> Any:
-        from .app import json_response, read_body
+        from .responses import json_response, read_body
 
         doc = _json_body(await read_body(request), request.headers.get("content-type"))
         batch = parse_alertmanager(doc)
@@ -389,7 +389,7 @@ class AlertRoutes:
         return json_response({**out.doc(), "truncated": batch.truncated})
 
     async def events_v2(self, request: Any) -> Any:
-        from .app import json_response, read_body
+        from .responses import json_response, read_body
 
         doc = _json_body(await read_body(request), request.headers.get("content-type"))
         batch, action, dedup = parse_events_v2(doc)

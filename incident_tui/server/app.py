@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -29,23 +27,15 @@ from .conn import STREAM_CHUNK, Counters
 from .guard import GuardMiddleware, HostPolicy
 from .hub import Hub
 from .integrations import Integrations
-from .limits import MAX_BODY, MAX_EVENTS, MAX_WAIT, ApiError, float_param, int_param, parse_batch, parse_seq
+from .limits import MAX_EVENTS, MAX_WAIT, ApiError, float_param, int_param, parse_batch, parse_seq
+from .responses import error, json_response, read_body
 
 log = logging.getLogger("incident_tui.server")
-BODY_TIMEOUT = 30.0  # seconds for a request's whole body to arrive
 MAX_PAGE = 4 * 1024 * 1024  # bytes of events in one GET /events answer (at least one event)
 PING_INTERVAL = 15.0  # seconds between SSE comments on a quiet stream; clients time out at 3x this
 
 if TYPE_CHECKING:
     from ..gcpolicy import LogFreezer
-
-
-def json_response(doc: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(doc), status_code=status, media_type="application/json")
-
-
-def error(status: int, message: str, **extra: object) -> Response:
-    return json_response({"error": message, **extra}, status)
 
 
 class AuthMiddleware:
@@ -71,26 +61,6 @@ class AuthMiddleware:
                 return
             scope.setdefault("state", {})["author"] = who
         await self.app(scope, receive, send)
-
-
-async def read_body(request: Request) -> bytes:
-    length = request.headers.get("content-length")
-    if length and length.isascii() and length.isdigit() and (len(length) > 18 or int(length) > MAX_BODY):
-        raise ApiError(413, f"body is {length[:20]} bytes; the limit is {MAX_BODY}")
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        # A body trickled a byte at a time would hold its connection for ever (the head
-        # timeout in conn.py covers only the head).
-        async with asyncio.timeout(BODY_TIMEOUT):
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > MAX_BODY:  # a chunked body has no length to refuse up front
-                    raise ApiError(413, f"body exceeds the limit of {MAX_BODY} bytes")
-                chunks.append(chunk)
-    except TimeoutError:
-        raise ApiError(408, f"the body took longer than {BODY_TIMEOUT:g} s to arrive") from None
-    return b"".join(chunks)
 
 
 class Api:

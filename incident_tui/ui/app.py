@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
-from textual.app import App, ScreenStackError
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
 from textual.worker import get_current_worker
@@ -171,7 +171,6 @@ class WarRoomApp(App[int]):
         for warning in self._theme_warnings:
             self.notify(warning, title="Theme skipped", severity="warning", markup=False)
         self._install_hangup()
-        self.set_interval(1.0, self._tick)
         if self.registry is not None:
             self.call_later(self._after_load)
         self._sync()
@@ -247,17 +246,6 @@ class WarRoomApp(App[int]):
                 title="Waiting to send",
                 markup=False,
             )
-
-    def _tick(self) -> None:
-        try:
-            screen = self.screen
-        except ScreenStackError:  # the once-a-second timer can fire while the app shuts down
-            return
-        if isinstance(screen, IncidentListScreen):
-            if int(self.now().timestamp()) % 15 == 0:
-                screen.refresh_rows()  # ages move slowly; a rebuild every 15 s is plenty
-        elif hasattr(screen, "tick"):
-            screen.tick()
 
     # -- sync ----------------------------------------------------------------------
 

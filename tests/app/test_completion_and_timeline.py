@@ -102,3 +102,17 @@ def test_completion_knows_people_from_other_incidents_after_this_ones():
     s = state_with_people()
     assert complete("/assign sme z", s, ["zoe"])[0] == "/assign sme zoe "
     assert complete("/handoff ", s, ["alice", "zoe"])[1] == ["alice", "bob", "carol", "zoe"]
+
+
+async def test_a_theme_switch_redraws_the_timeline_in_the_new_colours():
+    events = [Event("1", "inc", format_at(FIXED_NOW), "alice", "decision", {"text": "fail over"}, 1)]
+    app = _TimelineApp(events)
+    async with app.run_test(size=(80, 10)) as pilot:
+        app.theme = "textual-dark"
+        await pilot.pause()
+        tl = app.query_one(Timeline)
+        before = [seg.style for seg in tl.render_line(0)]
+        app.theme = "textual-light"
+        await pilot.pause()
+        after = [seg.style for seg in tl.render_line(0)]
+        assert before != after  # a cached row would keep the dark theme's colours

@@ -1,4 +1,5 @@
-"""The CLI as a user runs it: real processes on a real store file."""
+"""The CLI as a user runs it on a real store file: `main(argv)` in-process, and the real
+program in a few smoke tests (two shells at once among them)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,18 @@ def test_declare_log_and_read_back(cli: CliRunner) -> None:
     assert "commander  alice" in text and "SEV2" in text
 
 
-def test_every_kind_of_line_from_two_shells_at_once(cli: CliRunner) -> None:
+def test_the_program_itself_declares_logs_and_shows(cli_process: CliRunner) -> None:
+    """The smoke test of the write and read verbs as real processes (the rest run in-process)."""
+    r = cli_process("declare", "Checkout", "502s", "--severity", "sev2")
+    assert (r.returncode, r.stdout.strip(), r.stderr) == (0, "INC-1", "")
+    assert cli_process("log", "INC-1", "/assign", "commander", "alice").returncode == 0
+    shown = json.loads(cli_process("show", "1", "--json").stdout)
+    assert shown["commander"] == "alice" and shown["severity"] == "SEV2"
+    bad = cli_process("log", "1", "/frobnicate")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+def test_every_kind_of_line_from_two_shells_at_once(cli: CliRunner, cli_process: CliRunner) -> None:
     assert cli("declare", "DB down").returncode == 0
     lines = [
         "plain note #tag",
@@ -52,11 +64,14 @@ def test_every_kind_of_line_from_two_shells_at_once(cli: CliRunner) -> None:
 
     def run(args: tuple[str, str]) -> int:
         who, line = args
-        return cli("log", "INC-1", line, user=who).returncode
+        return cli_process("log", "INC-1", line, user=who).returncode
 
+    # Two shells at once (real processes racing on the store), then the rest in-process.
     work = [("alice" if i % 2 else "bob", line) for i, line in enumerate(lines)]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        assert list(pool.map(run, work)) == [0] * len(lines)
+        assert list(pool.map(run, work[:6])) == [0] * 6
+    for who, line in work[6:]:
+        assert cli("log", "INC-1", line, user=who).returncode == 0, line
     events = [json.loads(x) for x in cli("events", "--json").stdout.splitlines()]
     assert [e["seq"] for e in events] == list(range(1, len(lines) + 2))
     assert {e["author"] for e in events[1:]} == {"alice", "bob"}

@@ -1,4 +1,5 @@
-"""`incident-tui snapshot` and `postmortem` as a user runs them: real processes, a real store file."""
+"""`incident-tui snapshot` and `postmortem` as a user runs them on a real store file: `main(argv)`
+in-process, and the real program in one smoke test."""
 
 from __future__ import annotations
 
@@ -24,18 +25,30 @@ def store_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def run(store_path: Path) -> Run:
+def run(store_path: Path, in_process) -> Run:
+    """`incident-tui --store STORE ARGS` in this process (`main(argv)`)."""
+
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "INCIDENT_TUI_USER": "alice"}
-        return subprocess.run(
-            [sys.executable, "-m", "incident_tui", "--store", str(store_path), *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
-        )
+        return in_process(["--store", str(store_path), *args], {"INCIDENT_TUI_USER": "alice"})
 
     return run
+
+
+def test_the_program_itself_writes_both_documents(store_path: Path, tmp_path: Path) -> None:
+    """The smoke test of the document verbs as real processes (the rest run in-process)."""
+    env = {**os.environ, "INCIDENT_TUI_USER": "alice"}
+
+    def program(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "incident_tui", "--store", str(store_path), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+
+    assert program("demo").stdout.strip() == "INC-1"
+    out = tmp_path / "pm.md"
+    r = program("postmortem", "1", "-o", str(out))
+    assert r.returncode == 0 and r.stderr.strip() == str(out)
+    assert out.read_text(encoding="utf-8").startswith("# Postmortem: INC-1")
+    snap = program("snapshot", "1")
+    assert snap.returncode == 0 and "INC-1" in snap.stdout
 
 
 @pytest.fixture

@@ -200,13 +200,11 @@ def client(tmp_path: Path) -> Iterator[Callable[..., RemoteStore]]:
 
 
 @pytest.fixture
-def cli(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """The real `incident-tui` in a child process; data dir per user under tmp_path."""
+def cli(tmp_path: Path, in_process) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`incident-tui` in this process (`main(argv)`); data dir per user under tmp_path."""
 
     def run(*args: str, user: str = "alice", env: dict[str, str] | None = None, timeout: float = 30):
-        e = dict(os.environ, INCIDENT_TUI_USER=user, XDG_DATA_HOME=str(tmp_path / f"xdg-{user}"), **(env or {}))
-        return subprocess.run(
-            [sys.executable, "-m", "incident_tui", *args], capture_output=True, text=True, env=e, timeout=timeout
-        )
+        e = {"INCIDENT_TUI_USER": user, "XDG_DATA_HOME": str(tmp_path / f"xdg-{user}"), **(env or {})}
+        return in_process(args, e)
 
     return run

@@ -178,7 +178,7 @@ def test_a_head_over_the_cap_is_refused_431_and_a_large_body_is_not(
 def test_a_body_trickled_too_slowly_is_refused_408_and_writes_nothing(
     thread_server: Callable[..., ThreadServer], sockets: ExitStack, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("incident_tui.server.app.BODY_TIMEOUT", 0.5)
+    monkeypatch.setattr("incident_tui.server.responses.BODY_TIMEOUT", 0.5)
     s = thread_server(JsonStore(tmp_path / "trickle.jsonl"))
     body = orjson.dumps({"events": [D.to_dict()]})
     sock = sockets.enter_context(connect(s.port))

@@ -159,6 +159,7 @@ class DashboardScreen(Screen[None]):
             self.show_hint(self._usage(""))
         self.refresh_state()
         self.bar.focus()
+        self.set_interval(1.0, self.tick)
 
     def on_screen_resume(self) -> None:
         if self._dirty:
@@ -229,14 +230,15 @@ class DashboardScreen(Screen[None]):
         return True
 
     def tick(self) -> None:
-        """Once a second: the clocks move even when nothing happens."""
-        if self.is_current:
-            try:
-                header = self.query_one(IncidentHeader)
-            except NoMatches:  # mounting or unmounting under load: the next tick draws it
-                return
-            header.tick(self.state, self.room.now(), self.room.link, len(self.room.pending))
-            self._draw_notices(self.state)
+        """Once a second (this screen's own timer): the clocks move even when nothing happens."""
+        if not self.is_current:
+            return
+        try:
+            header = self.query_one(IncidentHeader)
+        except NoMatches:  # still composing: on_mount draws it
+            return
+        header.tick(self.state, self.room.now(), self.room.link, len(self.room.pending))
+        self._draw_notices(self.state)
 
     @on(TimelineChanged)
     def _timeline_changed(self) -> None:

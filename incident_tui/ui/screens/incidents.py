@@ -53,6 +53,17 @@ class IncidentListScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.refresh_rows()
+        # Ages move slowly: a rebuild every 15 s while the list is shown is plenty.
+        self.set_interval(15.0, self._tick)
+        # Severity and phase colours are the theme's, baked into the rows: rebuild on a switch.
+        self.watch(self.app, "theme", self._theme_changed, init=False)
+
+    def _tick(self) -> None:
+        if self.is_current:
+            self.refresh_rows()
+
+    def _theme_changed(self) -> None:
+        self.refresh_rows()
         self.query_one(IncidentTable).focus()
 
     def on_screen_resume(self) -> None:

@@ -17,6 +17,7 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -30,7 +31,7 @@ from .strips import text_strip
 
 AUTHOR_WIDTH = 10
 MARKER_WIDTH = 5
-_CACHE_LIMIT = 4000
+_CACHE_ROWS = 4000  # rendered rows kept: a few screens of scrolling back and forth
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class Timeline(ScrollView, can_focus=True):
         self._filter = TimelineFilter()
         self._rows: list[int] | None = None  # None: every event, in order (no copy)
         self._scanned = 0  # events examined by the filter so far
-        self._cache: dict[tuple[int, int], Strip] = {}
+        self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(_CACHE_ROWS)
         self._localize = local_tz or (lambda dt: dt.astimezone())
 
     # -- data ---------------------------------------------------------------------
@@ -154,7 +155,9 @@ class Timeline(ScrollView, can_focus=True):
     def set_pending(self, pending: list[Event]) -> None:
         if pending or self._pending:
             self._pending = pending
-            self._cache = {k: v for k, v in self._cache.items() if k[0] < self._shown()}
+            shown = self._shown()  # rows past the stored ones are pending lines: drawn afresh
+            for key in [k for k in self._cache.keys() if k[0] >= shown]:
+                self._cache.discard(key)
             self.sync()
 
     def _shown(self) -> int:
@@ -199,6 +202,11 @@ class Timeline(ScrollView, can_focus=True):
         self._cache.clear()
         self.sync()
 
+    def notify_style_update(self) -> None:
+        # A theme switch (or any restyle) changes every row's colours: draw them again, as Log does.
+        super().notify_style_update()
+        self._cache.clear()
+
     # -- drawing --------------------------------------------------------------------
 
     def visible_events(self) -> list[tuple[Event, bool]]:
@@ -238,9 +246,7 @@ class Timeline(ScrollView, can_focus=True):
             event, pending = found
             strip = self._strip(self._line(event, pending), width)
             if not pending:
-                if len(self._cache) > _CACHE_LIMIT:
-                    self._cache.clear()
-                self._cache[key] = strip
+                self._cache.set(key, strip)
         return strip
 
     def _strip(self, text: Text, width: int) -> Strip:
