@@ -15,8 +15,8 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from .fold import CheckMark, IncidentState
 from .model import PHASES, ROLES
+from .state import CheckMark, IncidentState
 
 
 class RunbookError(ValueError):

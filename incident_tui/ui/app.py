@@ -119,7 +119,9 @@ class WarRoomApp(App[int]):
         self._sync_wait = sync_wait
         # A remote store is read in the sync thread: until it answers, the first frames say
         # "connecting", never "local" (which would claim the lines are safe on this disk).
-        self.room.link = "local" if store.link_state() == "local" else "connecting"
+        # A store that opens on its first read (a remote one) is read in the sync thread.
+        self._read_in_thread = bool(getattr(store, "opens_on_first_read", False))
+        self.room.link = "connecting" if self._read_in_thread else "local"
         self.room.no_commander_minutes = _no_commander_minutes(config)
         self._on_log_loaded = on_log_loaded
         self._dashboards: dict[str, DashboardScreen] = {}
@@ -159,7 +161,7 @@ class WarRoomApp(App[int]):
     def get_default_screen(self) -> IncidentListScreen:
         # The list is the bottom of the screen stack, composed with the app: pushed from
         # on_mount instead, it came one frame (~35 ms) after an empty first frame.
-        if self.store.link_state() == "local" and self.registry is None:
+        if not self._read_in_thread and self.registry is None:
             # A local log is already parsed: fold it here (10k events: ~9 ms) so the first
             # frame shows the incidents, instead of a round trip through the sync thread.
             registry = Registry()

@@ -38,6 +38,10 @@ Transport = Literal["sse", "poll"]
 
 
 class RemoteStore:
+    # Nothing is read until first asked: the app reads it in its sync thread, not before
+    # the first frame (a local store's log is folded for that frame instead).
+    opens_on_first_read = True
+
     def __init__(
         self,
         url: str,

@@ -54,7 +54,10 @@ class DocumentScreen(Screen[None]):
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.query_one(MarkdownViewer).document.focus()
+        try:
+            self.query_one(MarkdownViewer).document.focus()
+        except NoMatches:  # closed (or replaced) before it finished mounting: nothing to focus
+            pass
 
     def action_close(self) -> None:
         self.dismiss(None)
