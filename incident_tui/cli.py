@@ -15,7 +15,7 @@ from typing import NoReturn
 from . import __version__, gcpolicy
 from .config import ConfigError, load_config
 from .domain.events import Event, now_utc
-from .domain.model import PHASES
+from .domain.model import PHASES, ROLES
 from .domain.serialize import age_text, checklist_view, incident_state, incident_summary
 from .domain.text import safe_text
 from .session import Session, UsageError
@@ -225,7 +225,7 @@ def cmd_show(ctx: Session, a: argparse.Namespace) -> int:
         late = " OVERDUE" if due < now else ""
         out.append(f"next update due {_local(due)}{late}")
     out.append("roles")
-    for role in ("commander", "deputy", "scribe", "comms", "sme"):
+    for role in ROLES:
         out.append(f"  {role:<10} {t(', '.join(s.holders(role))) or '-'}")
     out.append(f"checklist ({s.phase})")
     for item in checklist_view(s, ctx.runbooks):

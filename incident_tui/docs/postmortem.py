@@ -20,10 +20,11 @@ from operator import attrgetter
 from typing import Any, NamedTuple
 
 from ..domain.checklists import Runbooks, item_status
-from ..domain.events import Event, format_at, parse_at
+from ..domain.events import Event, parse_at
 from ..domain.fold import FollowUp, IncidentState
 from ..domain.model import ACTIVE_PHASES, DEFAULT_WHY_CHAIN, LESSONS, SEVERITIES, UPDATE_CADENCE_MIN
 from ..domain.serialize import hypothesis_json
+from ..domain.serialize import wire_time as _t
 from . import clock
 from .markdown import _BLOCK_FIRST, _REFERENCE, _SPECIAL, code, inline, link, missing, table
 from .metrics import Metrics, incident_metrics
@@ -340,6 +341,7 @@ TIMELINE_ROWS: dict[str, str] = {
     "alert": DESCRIBED,
     "impact.set": DESCRIBED,
     "category.set": DESCRIBED,
+    "page": DESCRIBED,
     "role.assigned": MINOR,
     "role.released": MINOR,
     "checklist.set": MINOR,
@@ -560,6 +562,9 @@ def _describe(e: Event, prev_sev: dict[int, str], hyp_text: dict[int, str]) -> s
     if k == "alert":
         url = link(d.get("url"))
         return f"Alert {inline(d.get('status', ''), 20)}: {inline(d.get('summary', ''))}" + (f" ({url})" if url else "")
+    if k == "page":
+        why = f": {inline(e.text)}" if e.text else ""
+        return f"Paged {inline(d.get('user', ''), 100)}{why}"
     if k == "impact.set":
         return f"Impact assessed: {inline(d.get('value', ''))}"
     if k == "category.set":
@@ -806,10 +811,6 @@ def _checklists(s: IncidentState, runbooks: Runbooks) -> list[tuple[str, tuple[A
 
 
 # -- JSON -------------------------------------------------------------------------------
-
-
-def _t(dt: datetime | None) -> str | None:
-    return format_at(dt) if dt else None
 
 
 def _secs(td: timedelta | None) -> int | None:

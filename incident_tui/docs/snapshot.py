@@ -21,6 +21,7 @@ from ..domain.events import Event, format_at, parse_at
 from ..domain.fold import IncidentState, Registry
 from ..domain.model import MULTI_ROLES, ROLES, SEVERITY_MEANING, UPDATE_CADENCE_MIN
 from ..domain.serialize import hypothesis_json
+from ..domain.serialize import wire_time as _t
 from . import clock
 from .markdown import code, inline, link, missing
 
@@ -37,10 +38,6 @@ Format = Literal["md", "json"]
 
 class IncidentNotFound(LookupError):
     """No `incident.declared` for that incident among the events (up to `at_seq`)."""
-
-
-def _t(dt: datetime | None) -> str | None:
-    return format_at(dt) if dt else None
 
 
 def fold_incident(
@@ -361,16 +358,16 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
     out.append(started)
     if d["category"]:
         out.append(f"- **Category:** {inline(d['category'], 100)}")
-    nu = d["next_update"]
-    due = _ts(nu["due_at"])
+    next_update = d["next_update"]
+    due = _ts(next_update["due_at"])
     if due is None:
-        out.append(f"- **Next status update:** {nu['reason']}")
-    elif nu["status"] == "overdue":
+        out.append(f"- **Next status update:** {next_update['reason']}")
+    elif next_update["status"] == "overdue":
         late = clock.duration(now - due)
         out.append(f"- **Next status update:** **OVERDUE** by {late} (was due {clock.clock(due, now)})")
     else:
         out.append(f"- **Next status update:** due {clock.clock(due, now)} (in {clock.duration(due - now)})")
-    last = nu["last_update"]
+    last = next_update["last_update"]
     if last:
         at = _ts(last["at"])
         assert at is not None
@@ -423,13 +420,13 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
             out.append(missing(f"None recorded yet ({how})."))
         out.extend(_line(e, now) for e in entries)
 
-    cl = d["checklist"]
-    out += ["", f"## Checklist: {cl['phase']} ({cl['done']} of {cl['total']} done)", ""]
-    if not cl["total"]:
-        out.append(missing(f"Phase {cl['phase']} has no checklist."))
-    elif not cl["open"]:
+    checklist = d["checklist"]
+    out += ["", f"## Checklist: {checklist['phase']} ({checklist['done']} of {checklist['total']} done)", ""]
+    if not checklist["total"]:
+        out.append(missing(f"Phase {checklist['phase']} has no checklist."))
+    elif not checklist["open"]:
         out.append(missing("Every item is done."))
-    for item in sorted([*cl["open"], *cl.get("done_items", ())], key=lambda i: i["n"]):
+    for item in sorted([*checklist["open"], *checklist.get("done_items", ())], key=lambda i: i["n"]):
         if "automatic" not in item:
             out.append(f"- [ ] {item['n']}. {inline(item['text'])}")
         else:

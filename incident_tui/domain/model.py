@@ -64,6 +64,7 @@ STATE_KINDS: tuple[str, ...] = (
     "snapshot",
     "alert",
     "followup.link",
+    "page",
 )
 KINDS = frozenset(TEXT_KINDS + STATE_KINDS)
 
@@ -87,6 +88,7 @@ KIND_FIELDS: dict[str, dict[str, type]] = {
     "alert": {"status": str, "fingerprint": str, "labels": dict, "summary": str, "url": str, "group": str},
     "lesson": {"text": str, "lesson": str},
     "followup.link": {"number": int, "url": str},
+    "page": {"user": str},
 }
 
 # `/lesson well|wrong|lucky TEXT`: the postmortem's "Lessons learned", in this order.

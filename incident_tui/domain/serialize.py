@@ -13,8 +13,12 @@ from .events import format_at
 from .fold import Hypothesis, IncidentState
 
 
-def _t(dt: datetime | None) -> str | None:
+def wire_time(dt: datetime | None) -> str | None:
+    """A time as the event log writes it (UTC, milliseconds, Z), or None: the one formatter."""
     return format_at(dt) if dt else None
+
+
+_t = wire_time
 
 
 def age_text(seconds: float) -> str:

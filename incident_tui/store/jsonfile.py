@@ -30,22 +30,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import orjson
+
 from ..domain.events import Event, EventError, stored_event
 from .base import LinkState, StoreCorrupt, StoreError
 
-try:  # orjson parses a 100k-event file about 3x faster; the stdlib is the fallback.
-    import orjson
-
-    _loads = orjson.loads
-
-    def _dumps(obj: object) -> bytes:
-        return orjson.dumps(obj)
-
-except ImportError:  # pragma: no cover - orjson is a declared dependency
-    _loads = json.loads
-
-    def _dumps(obj: object) -> bytes:
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+# orjson (a declared dependency) parses a 100k-event file about 3x faster than json.
+_loads = orjson.loads
+_dumps = orjson.dumps
 
 
 HEADER = {"format": "incident-tui/events", "version": 1}

@@ -82,6 +82,11 @@ def _snapshot(d: Data) -> str:
     return f"snapshot at seq {d.get('at_seq')}"
 
 
+def _page(d: Data) -> str:
+    why = f": {d['text']}" if d.get("text") else ""
+    return f"paged {d.get('user', '')}{why}"
+
+
 # Every kind of the model has a row (tests/core/test_catalogue.py checks it).
 KIND_VIEWS: dict[str, KindView] = {
     "note": KindView(""),
@@ -113,6 +118,7 @@ KIND_VIEWS: dict[str, KindView] = {
     "dataloss": KindView("LOSS"),
     "background": KindView("BG"),
     "lesson": KindView("LESN", body=lambda d: f"{d.get('lesson', '')}: {d.get('text', '')}"),
+    "page": KindView("PAGE", "state", "state", _page),
     "followup.link": KindView("LINK", "state", "state", lambda d: f"F{d.get('number', '?')} → {d.get('url', '')}"),
 }
 

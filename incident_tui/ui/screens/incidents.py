@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 # Fixed widths for all but the title, which takes what is left, so that every column
 # shows at 80 columns.
 COLUMNS = {"INC": 6, "SEV": 4, "PHASE": 10, "TITLE": 0, "COMMANDER": 12, "AGE": 6}
-# Fallback colours when the theme defines none; the real ones come from $sev1.. via the app.
-SEV_STYLE = {"SEV1": "bold reverse", "SEV2": "bold", "SEV3": "", "SEV4": "dim", "SEV5": "dim"}
 
 
 class IncidentListScreen(Screen[None]):

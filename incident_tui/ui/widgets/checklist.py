@@ -9,7 +9,7 @@ from ...domain.checklists import Runbooks
 from ...domain.fold import IncidentState
 from ...domain.serialize import checklist_view
 from ...domain.text import safe_text
-from .hanging import hang
+from .hanging import append_hanging
 
 
 def checklist_text(state: IncidentState, runbooks: Runbooks, width: int = 60) -> Text:
@@ -24,12 +24,12 @@ def checklist_text(state: IncidentState, runbooks: Runbooks, width: int = 60) ->
         body = safe_text(item["text"], 300, oneline=True)
         if item["automatic"]:
             # Done by itself: the state meets the item's condition (no one typed /check).
-            hang(text, f"{item['n']:>2} ✔ ", "bold green", body + " · auto", "dim", width)
+            append_hanging(text, f"{item['n']:>2} ✔ ", "bold green", body + " · auto", "dim", width)
         elif item["done"]:
             body += f" ✔ {safe_text(item['by'] or '', 40, oneline=True)}"
-            hang(text, f"{item['n']:>2} ✔ ", "bold green", body, "dim", width)
+            append_hanging(text, f"{item['n']:>2} ✔ ", "bold green", body, "dim", width)
         else:
-            hang(text, f"{item['n']:>2} ☐ ", "bold", body, "", width)
+            append_hanging(text, f"{item['n']:>2} ☐ ", "bold", body, "", width)
     return text
 
 

@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from ...domain.fold import IncidentState
 from ...domain.text import safe_text
-from .hanging import hang
+from .hanging import append_hanging
 
 
 def followups_text(state: IncidentState, width: int = 60) -> Text:
@@ -18,7 +18,7 @@ def followups_text(state: IncidentState, width: int = 60) -> Text:
             continue
         if lines:
             text.append("\n")
-        hang(text, f"H{h.number} ? ", "bold yellow", safe_text(h.text, 300, oneline=True), "", width)
+        append_hanging(text, f"H{h.number} ? ", "bold yellow", safe_text(h.text, 300, oneline=True), "", width)
         lines += 1
     for f in state.followups:
         if lines:
@@ -28,7 +28,9 @@ def followups_text(state: IncidentState, width: int = 60) -> Text:
             body += f" @{safe_text(f.owner, 40, oneline=True)}"
         if f.due:
             body += f" due {safe_text(f.due, 20, oneline=True)}"
-        hang(text, f"F{f.number} {'✔' if f.done else '○'} ", "bold", body, "dim strike" if f.done else "", width)
+        append_hanging(
+            text, f"F{f.number} {'✔' if f.done else '○'} ", "bold", body, "dim strike" if f.done else "", width
+        )
         lines += 1
     if not lines:
         text.append("no open hypotheses or follow-ups", "dim italic")

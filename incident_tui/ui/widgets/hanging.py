@@ -8,7 +8,9 @@ from rich.style import Style
 from rich.text import Text
 
 
-def hang(out: Text, prefix: str, prefix_style: Style | str, body: str, body_style: Style | str, width: int) -> None:
+def append_hanging(
+    out: Text, prefix: str, prefix_style: Style | str, body: str, body_style: Style | str, width: int
+) -> None:
     """Append `prefix` + `body` to `out`, wrapping `body` within `width` under itself."""
     indent = len(prefix)
     room = max(width - indent, 8)
