@@ -1,7 +1,20 @@
 """The incident timeline: a Line API ScrollView that draws only the rows on screen.
 
-Rows are indexes into the incident's event list (which the fold only ever appends to),
-so a 100k-event incident costs one list of ints and a handful of rendered strips.
+The row source (the interface between the timeline and whatever holds the events):
+a `Sequence[Event]` in seq order that only ever grows (the fold's `state.timeline`).
+The widget asks it only for `len(rows)` and `rows[i]` of the rows on screen, by
+position, so a source may read them lazily: the JSON store's index hands the fold a
+sequence that reads a row from the log file when it is asked for (store/index.py), and
+a million-event incident costs what the screen shows. Only a filter (F5) walks every
+row, once, and then keeps up incrementally. A filtered view holds the matching
+positions, one int each.
+
+One event, one small repaint: `sync()` takes note and returns; the virtual size, the
+scroll to the bottom, the repaint and the status line happen once, after the message
+being handled (however many events or calls it brought). The virtual size is set
+without Textual's layout reactive: assigning `virtual_size` lays out the whole screen
+(~20 ms of CPU per arriving event, measured), and nothing but this widget's scrollbar
+depends on it here (the widget's own size comes from CSS).
 Long lines are truncated with … at the right edge: one event is always one row, so
 the timeline keeps its rhythm; the full text is in the snapshot and `incident-tui events`.
 A line the store has only queued (remote store, offline) shows ⇡ in its marker column,
@@ -10,7 +23,7 @@ dimmed, until the server acknowledges it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -117,9 +130,12 @@ class Timeline(ScrollView, can_focus=True):
 
     following: reactive[bool] = reactive(True)
 
-    def __init__(self, events: list[Event], *, local_tz: Callable[[datetime], datetime] | None = None, **kw) -> None:
+    def __init__(
+        self, events: Sequence[Event], *, local_tz: Callable[[datetime], datetime] | None = None, **kw
+    ) -> None:
         super().__init__(**kw)
-        self._events = events  # the fold's list: only ever appended to
+        self._events = events  # the row source (module docstring): only ever grows, read by position
+        self._flush_due = False
         self._pending: list[Event] = []
         self._filter = TimelineFilter()
         self._rows: list[int] | None = None  # None: every event, in order (no copy)
@@ -170,13 +186,24 @@ class Timeline(ScrollView, can_focus=True):
                 if self._filter.matches(self._events[i]):
                     self._rows.append(i)
             self._scanned = len(self._events)
-        self.virtual_size = Size(self.scrollable_content_region.width, self.row_count)
         if force_follow:
             self.following = True
+        if not self._flush_due:
+            self._flush_due = True
+            self.call_next(self._flush)
+
+    def _flush(self) -> None:
+        """What every `sync()` since the last flush asked for, once."""
+        self._flush_due = False
+        size = Size(self.scrollable_content_region.width, self.row_count)
+        if size != self.virtual_size:
+            # Not `self.virtual_size = size`: that layout reactive re-lays out the screen.
+            # _scroll_update shows/sizes the scrollbar and clamps the scroll offsets; a
+            # scrollbar appearing is itself a layout reactive, so that rare case still lays out.
+            self.set_reactive(Timeline.virtual_size, size)
+            self._scroll_update(size)
         if self.following:
             self._to_bottom()
-            # The new virtual size counts for max_scroll_y only after layout: go again then.
-            self.call_after_refresh(self._to_bottom)
         self.refresh()
         self.post_message(TimelineChanged(self))
 
