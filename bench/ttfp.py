@@ -2,7 +2,9 @@
 """Time to first paint of a terminal program, measured through a real pty.
 
 Copied from ../shared/tools/ttfp.py (the team's pty timer) so bench/ runs on its own; only
-re-formatted for ruff, the measurement is unchanged.
+re-formatted for ruff, and the pty is drained while the program exits (a program still
+drawing, such as a million-row timeline, blocked on a full pty and never quit); the
+measurement is unchanged.
 
 usage: ttfp.py [--cols 120 --rows 40 --runs 5 --timeout 20 --quit KEYS --env K=V] --marker TEXT -- CMD...
 Prints one line per run and a final 'median_ms=N' line. The clock starts at
@@ -60,16 +62,41 @@ def one(cmd, marker, cols, rows, timeout, quit_keys, env):
     try:
         if quit_keys:
             os.write(fd, quit_keys.encode().decode("unicode_escape").encode())
-            time.sleep(0.3)
+            drain(fd, pid, 0.3)
         os.kill(pid, signal.SIGTERM)
     except OSError:
         pass
+    # Keep reading while it exits: a program still drawing blocks on a full pty otherwise.
+    if not drain(fd, pid, 10):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
     try:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
     os.close(fd)
     return found
+
+
+def drain(fd, pid, seconds):
+    """Read and drop the program's output for up to `seconds`; True once it has exited."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if done:
+            return True
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                os.read(fd, 65536)
+            except OSError:
+                pass
+    return False
 
 
 def main():

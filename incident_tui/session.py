@@ -13,7 +13,7 @@ from .config import Config
 from .domain.checklists import RunbookError, Runbooks, load_runbooks
 from .domain.events import Event
 from .domain.fold import IncidentState, Registry
-from .store import Store, open_store
+from .store import Store, folded, open_store
 
 
 class UsageError(Exception):
@@ -42,8 +42,7 @@ class Session:
 
     @cached_property
     def registry(self) -> Registry:
-        reg = Registry()
-        reg.extend(self.store.read())
+        reg = folded(self.store)  # from the JSON store's index: no other incident's events are read
         reg.extend(self.store.pending())  # what this user wrote but the server has not acknowledged yet
         return reg
 

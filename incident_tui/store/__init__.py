@@ -8,8 +8,22 @@ from .base import LinkState, Store, StoreCorrupt, StoreError
 
 if TYPE_CHECKING:
     from ..config import Config
+    from ..domain.fold import Registry
 
-__all__ = ["LinkState", "Store", "StoreCorrupt", "StoreError", "open_store"]
+__all__ = ["LinkState", "Store", "StoreCorrupt", "StoreError", "folded", "open_store"]
+
+
+def folded(store: Store) -> Registry:
+    """The fold of everything a store holds. A store that keeps an index (the JSON store)
+    answers from it without reading every event; any other is read whole and folded."""
+    own = getattr(store, "registry", None)
+    if callable(own):
+        return own()
+    from ..domain.fold import Registry
+
+    reg = Registry()
+    reg.extend(store.read())
+    return reg
 
 
 def open_store(config: Config) -> Store:

@@ -26,13 +26,17 @@ import os
 import sys
 import threading
 import time
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from itertools import accumulate
 from pathlib import Path
 
 import orjson
 
 from ..domain.events import Event, EventError, stored_event
+from ..domain.fold import Registry
+from . import index as _index
 from .base import LinkState, StoreCorrupt, StoreError
 
 # orjson (a declared dependency) parses a 100k-event file about 3x faster than json.
@@ -46,6 +50,13 @@ HEADER_LINE = json.dumps(HEADER).encode() + b"\n"
 # an os.stat is about a microsecond, so 100 Hz costs nothing and keeps notice < 50 ms.
 POLL_INTERVAL = 0.01
 _EVENT_PREFIX = b'{"seq":'
+# Below this size a store is parsed whole at open (5k events: ~30 ms); above it the index
+# (index.py) is built once and then read instead. Tests pass 0 to index every store.
+INDEX_MIN_BYTES = 1 << 20
+# The index is rewritten at open when the log has grown this much past it, so the tail
+# folded at each open stays small (~10 ms) and a rewrite is paid once per that many lines.
+INDEX_REFRESH_LINES = 2000
+_BUILD_CHUNK = 8 << 20  # bytes of log parsed at a time while building an index
 
 
 def _warn(message: str) -> None:
@@ -59,11 +70,21 @@ def _is_torn(tail: bytes) -> bool:
 
 
 class JsonStore:
-    def __init__(self, path: str | os.PathLike[str], *, warn: Callable[[str], None] = _warn) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        warn: Callable[[str], None] = _warn,
+        index_min_bytes: int | None = None,
+    ) -> None:
         self.path = Path(path).expanduser()
         self.location = str(self.path)
         self._warn = warn
-        self._events: list[Event] = []
+        self._index_min = INDEX_MIN_BYTES if index_min_bytes is None else index_min_bytes
+        self._index: _index.LogIndex | None = None
+        self._base = 0  # events (seq 1.._base) left in the log, reachable through _index
+        self._starts = array("Q")  # with an index: where each held event's line starts
+        self._events: list[Event] = []  # seq _base+1 onwards
         self._by_id: dict[str, Event] = {}
         self._offset = 0  # bytes of complete lines consumed
         self._lines = 0  # complete lines consumed (for error messages)
@@ -79,10 +100,12 @@ class JsonStore:
         with self._cond:
             # Parse without the lock first: a corrupt file is then reported untouched.
             if self.path.exists() and self.path.stat().st_size > 0:
+                self._open_indexed()
                 self._catch_up()
             with self._flock():
                 self._create_if_missing()
                 self._catch_up(repair=True)
+            self._refresh_index()
 
     # -- locking and file handles ------------------------------------------------
 
@@ -115,6 +138,160 @@ class JsonStore:
         self._events, self._by_id = [], {}
         self._offset = self._lines = 0
         self._ino = None
+        self._index, self._base, self._starts = None, 0, array("Q")
+
+    # -- the index (index.py): derived, disposable, verified against the log ------------
+
+    def _open_indexed(self) -> None:
+        """At open (caller holds _cond): start from the index, after building it if the
+        log is big enough to need one. A corrupt log raises StoreCorrupt here, untouched."""
+        self._rfd = os.open(self.path, os.O_RDONLY)
+        st = os.fstat(self._rfd)
+        self._ino = st.st_ino
+        if st.st_size < self._index_min:
+            return
+        idx = _index.LogIndex.load(str(self.path), self._rfd)
+        if idx is None:
+            self._build_index(st.st_size)
+            idx = _index.LogIndex.load(str(self.path), self._rfd)
+        if idx is not None:
+            self._adopt_index(idx)
+
+    def _adopt_index(self, idx: _index.LogIndex) -> None:
+        self._index = idx
+        self._base = idx.last_seq
+        self._offset = idx.offset
+        self._lines = idx.lines
+        self._events, self._by_id, self._starts = [], {}, array("Q")
+
+    def _drop_index(self, damaged: bool = True) -> None:
+        """Hold the whole log instead of the index (which, if damaged, the next open rebuilds)."""
+        idx, self._index = self._index, None
+        if idx is None or self._base == 0:
+            return
+        events = self._parse_range(self._header_end(), idx.offset, 1)
+        self._events = events + self._events
+        by_id = {e.id: e for e in reversed(events)}  # the first copy of an id wins
+        by_id.update((k, v) for k, v in self._by_id.items() if k not in by_id)
+        self._by_id, self._base, self._starts = by_id, 0, array("Q")
+        if damaged:
+            try:
+                os.unlink(_index.index_path(self.path))
+            except OSError:
+                pass
+
+    def _parse_range(self, start: int, end: int, due: int) -> list[Event]:
+        assert self._rfd is not None
+        block = os.pread(self._rfd, end - start, start)
+        lines = block.split(b"\n")
+        lines.pop()
+        return _parse_lines(self.path, lines, 0, due, due)
+
+    def _header_end(self) -> int:
+        assert self._rfd is not None
+        return os.pread(self._rfd, 4096, 0).find(b"\n") + 1
+
+    def _build_index(self, size: int) -> None:
+        """Fold the whole log a chunk at a time, keeping only what the index needs."""
+        assert self._rfd is not None
+        offsets = array("Q")
+        keys = array("Q")
+        reg = Registry()
+        pos, lines_seen, due = 0, 0, 1
+        rfd = self._rfd
+        while pos < size:
+            chunk = os.pread(rfd, min(_BUILD_CHUNK, size - pos), pos)
+            end = chunk.rfind(b"\n") + 1
+            if not end:
+                if len(chunk) < _BUILD_CHUNK:
+                    break  # only a torn tail is left
+                chunk = os.pread(rfd, size - pos, pos)  # one line longer than a chunk
+                end = chunk.rfind(b"\n") + 1
+                if not end:
+                    break
+            lines = chunk[:end].split(b"\n")
+            lines.pop()
+            start = 0
+            if lines_seen == 0:
+                _check_header(self.path, lines[0])
+                start = 1
+            events = _parse_lines(self.path, lines, start, lines_seen, due)
+            ends = list(accumulate((len(x) + 1 for x in lines), initial=pos))
+            offsets.extend(ends[start:-1])
+            keys.extend(_index.id_key(e.id, e.seq or 0) for e in events)
+            for incident in reg.extend(events):
+                state = reg.incidents[incident]
+                if not isinstance(state.timeline, _index.LogRows):
+                    state.timeline = _index.SeqRows(e.seq or 0 for e in state.timeline)  # type: ignore[assignment]
+            due += len(events)
+            lines_seen += len(lines)
+            pos += end
+        if lines_seen == 0:
+            return
+        offsets.append(pos)
+        _index.write_index(
+            str(self.path), rfd, offset=pos, lines=lines_seen, registry=reg, offsets=offsets, keys=sorted(keys)
+        )
+
+    def _refresh_index(self) -> None:
+        """At open: rewrite the index when the log has grown well past it."""
+        idx = self._index
+        if idx is None or len(self._events) < INDEX_REFRESH_LINES or self._rfd is None:
+            return
+        try:
+            reg = self.registry()
+            offsets = array("Q", idx.section("offsets"))
+            offsets.pop()
+            offsets.extend(self._starts)
+            offsets.append(self._offset)
+            keys = sorted([*idx.section("ids"), *(_index.id_key(e.id, e.seq or 0) for e in self._events)])
+        except _index._Damaged:
+            self._drop_index()
+            return
+        _index.write_index(
+            str(self.path), self._rfd, offset=self._offset, lines=self._lines, registry=reg, offsets=offsets, keys=keys
+        )
+        fresh = _index.LogIndex.load(str(self.path), self._rfd)
+        if fresh is not None and fresh.offset == self._offset:
+            held = self._events
+            self._adopt_index(fresh)
+            del held
+
+    def _materialize(self) -> None:
+        """Hold every event (a read from before the index's end): parse the indexed prefix.
+        The index stays, for `registry()`; the log's own lines are what `read` returns."""
+        idx = self._index
+        self._drop_index(damaged=False)
+        if idx is not None:
+            self._index = idx  # still right for registry(); only unlinked if damaged
+
+    def _stored(self, event_id: str) -> Event | None:
+        """The stored event with this id (caller holds _cond)."""
+        found = self._by_id.get(event_id)
+        if found is None and self._base and self._index is not None:
+            try:
+                found = self._index.find(event_id)
+            except _index._Damaged:
+                self._drop_index()
+                found = self._by_id.get(event_id)
+        return found
+
+    def registry(self) -> Registry:
+        """The fold of the whole store, fresh: from the index plus the tail when there is one
+        (timelines then read their older rows from the log by position), else from the events."""
+        with self._cond:
+            self._catch_up()
+            if self._index is not None and self._base:
+                try:
+                    reg = self._index.registry()
+                except (_index._Damaged, OSError):
+                    self._drop_index()
+                else:
+                    reg.extend(self._events)
+                    return reg
+            reg = Registry()
+            reg.extend(self._events)
+            return reg
 
     # -- reading -------------------------------------------------------------------
 
@@ -150,33 +327,18 @@ class JsonStore:
         first = self._lines
         start = 0
         if first == 0:
-            try:
-                header = _loads(lines[0])
-            except ValueError:
-                header = None
-            if header != HEADER:
-                raise StoreCorrupt(f"{self.path}:1: not an incident-tui event store (first line is not its header)")
+            _check_header(self.path, lines[0])
             start = 1
-        self._parse(lines, start, first)
-        self._lines = first + len(lines)
-        self._offset += len(block)
-
-    def _parse(self, lines: list[bytes], start: int, first: int) -> None:
-        events, by_id = self._events, self._by_id
-        append, loads = events.append, _loads
-        due = len(events) + 1
-        for i in range(start, len(lines)):
-            try:
-                event = stored_event(loads(lines[i]))
-            except (ValueError, KeyError, TypeError, AttributeError) as exc:
-                reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-                raise StoreCorrupt(f"{self.path}:{first + i + 1}: unreadable event: {reason}") from None
-            if event.seq != due:
-                raise StoreCorrupt(f"{self.path}:{first + i + 1}: seq {event.seq} where {due} was due")
-            due += 1
-            append(event)
+        events = _parse_lines(self.path, lines, start, first, self._base + len(self._events) + 1)
+        by_id = self._by_id
+        for event in events:
             if event.id not in by_id:
                 by_id[event.id] = event
+        self._events.extend(events)
+        if self._index is not None:
+            self._starts.extend(accumulate((len(x) + 1 for x in lines[:-1]), initial=self._offset))
+        self._lines = first + len(lines)
+        self._offset += len(block)
 
     def _repair(self, tail: bytes) -> None:
         where = f"{self.path}:{self._lines + 1}"
@@ -193,20 +355,24 @@ class JsonStore:
     def read(self, after: int = 0, limit: int | None = None) -> list[Event]:
         with self._cond:
             self._catch_up()
-            end = None if limit is None else max(after, 0) + limit
-            return self._events[max(after, 0) : end]
+            after = max(after, 0)
+            if after < self._base:
+                self._materialize()
+            start = after - self._base
+            end = None if limit is None else start + limit
+            return self._events[start:end]
 
     def latest_seq(self) -> int:
         with self._cond:
             self._catch_up()
-            return len(self._events)
+            return self._base + len(self._events)
 
     def wait(self, after: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
                 self._catch_up()
-                if len(self._events) > after:
+                if self._base + len(self._events) > after:
                     return True
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -229,9 +395,9 @@ class JsonStore:
                 fresh: list[Event] = []
                 lines: list[bytes] = []
                 batch: dict[str, Event] = {}
-                seq = len(self._events)
+                seq = self._base + len(self._events)
                 for e in events:
-                    stored = self._by_id.get(e.id) or batch.get(e.id)
+                    stored = batch.get(e.id) or self._stored(e.id)
                     if stored is None:
                         seq += 1
                         stored = replace(e, seq=seq)
@@ -243,10 +409,13 @@ class JsonStore:
                             raise StoreError(f"refused event {e.id}: {exc}") from None
                     out.append(stored)
                 if lines:
+                    start = self._offset
                     self._write_durably(b"".join(lines))
                     for stored in fresh:
                         self._events.append(stored)
                         self._by_id[stored.id] = stored
+                    if self._index is not None:
+                        self._starts.extend(accumulate((len(x) for x in lines[:-1]), initial=start))
                     self._lines += len(lines)
             self._cond.notify_all()
         return out
@@ -285,6 +454,34 @@ class JsonStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _check_header(path: Path, line: bytes) -> None:
+    try:
+        header = _loads(line)
+    except ValueError:
+        header = None
+    if header != HEADER:
+        raise StoreCorrupt(f"{path}:1: not an incident-tui event store (first line is not its header)")
+
+
+def _parse_lines(path: Path, lines: list[bytes], start: int, first: int, due: int) -> list[Event]:
+    """Complete lines into events, seq `due` first. This is the whole cost of opening a
+    store without an index, so it checks only what the fold relies on: appends validated
+    everything else. `first` is the number of lines before `lines` (for error messages)."""
+    events: list[Event] = []
+    append, loads = events.append, _loads
+    for i in range(start, len(lines)):
+        try:
+            event = stored_event(loads(lines[i]))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise StoreCorrupt(f"{path}:{first + i + 1}: unreadable event: {reason}") from None
+        if event.seq != due:
+            raise StoreCorrupt(f"{path}:{first + i + 1}: seq {event.seq} where {due} was due")
+        due += 1
+        append(event)
+    return events
 
 
 class _FileLock:

@@ -25,6 +25,7 @@ from .. import gcpolicy
 from ..domain.checklists import Runbooks
 from ..domain.events import Event, now_utc
 from ..domain.fold import Registry
+from ..store import folded
 from ..store.base import Store
 from . import documents
 from .colors import with_fallbacks
@@ -162,11 +163,10 @@ class WarRoomApp(App[int]):
         # The list is the bottom of the screen stack, composed with the app: pushed from
         # on_mount instead, it came one frame (~35 ms) after an empty first frame.
         if not self._read_in_thread and self.registry is None:
-            # A local log is already parsed: fold it here (10k events: ~9 ms) so the first
-            # frame shows the incidents, instead of a round trip through the sync thread.
-            registry = Registry()
-            registry.extend(self.store.read())
-            self._adopt(registry)
+            # A local store is already open: fold it here so the first frame shows the
+            # incidents, instead of a round trip through the sync thread. A big JSON store
+            # answers from its index (each incident's folded state; timelines read by position).
+            self._adopt(folded(self.store))
         return self._listing
 
     def on_mount(self) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from textual.message import Message
 
 from ..domain.fold import Registry
+from ..store import folded
 from ..store.base import Store
 from .messages import EventsArrived, LinkChanged, StoreLoaded, SyncFailed
 
@@ -37,8 +38,7 @@ def follow_store(
     while not cancelled():
         try:
             if not loaded:
-                events = store.read(0)
-                registry.extend(events)
+                registry = folded(store)
                 seq = registry.last_seq
                 loaded = True
                 post(StoreLoaded(registry))

@@ -1,0 +1,458 @@
+"""A derived, disposable index beside the JSON store's log (`incidents.jsonl.idx`).
+
+The log stays the only truth. The index describes a prefix of it (every complete line
+up to a byte offset) and keeps what a verb would otherwise read the whole log for:
+
+- every incident's folded state as of that prefix, without its timeline (JSON): `list`
+  and `show` read nothing else, and `log` resolves `INC-7` and checks `/confirm H2`
+  against it;
+- `offsets`: the byte offset of each line by seq, so any event is one `pread` away;
+- `rows`: each incident's timeline as the seqs of its events, so a timeline row is read
+  by its position without touching other incidents (`LogRows`, the timeline widget's row
+  source);
+- `ids`: the event ids' crc32 beside their seq, sorted, so an append stays idempotent
+  without holding every id (a hit is confirmed against the line itself).
+
+A reader folds only the lines after the index's offset (the tail). The index is used
+only when it matches the log: the same file (device, inode), at least as long, the same
+first and last 4 KiB of the prefix (crc32), the same byte order and format version, and
+each section's own crc32 (checked when first used). Anything else is a missing index,
+and the store rebuilds it from the log. It is written crash-safely (a temporary file,
+fsynced, renamed over the old one); concurrent writers of it race harmlessly, since
+either file is a correct description of a prefix. Deleting it at any moment changes no
+answer, only the time the next open takes.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import sys
+import zlib
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, overload
+
+import orjson
+
+from ..domain.events import Event, stored_event
+from ..domain.fold import CheckMark, FollowUp, Hypothesis, IncidentState, Registry, RoleChange
+from .base import StoreError
+
+MAGIC = b"incident-tui/index\n"
+VERSION = 1
+_HEAD = struct.Struct("<II")  # meta length, meta crc32
+PROBE = 4096  # bytes of the log checked at each end of the indexed prefix
+_READ_SPAN = 4 << 20  # a contiguous read when iterating rows, at most
+
+
+def index_path(log: os.PathLike[str] | str) -> str:
+    return f"{os.fspath(log)}.idx"
+
+
+def id_key(event_id: str, seq: int) -> int:
+    return (zlib.crc32(event_id.encode()) << 32) | seq
+
+
+def _probe(fd: int, offset: int) -> tuple[int, int]:
+    head = os.pread(fd, min(PROBE, offset), 0)
+    start = max(0, offset - PROBE)
+    tail = os.pread(fd, offset - start, start)
+    return zlib.crc32(head), zlib.crc32(tail)
+
+
+# -- folded state without its timeline ------------------------------------------------
+
+
+def _t(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def _dt(s: str | None) -> datetime | None:
+    return datetime.fromisoformat(s) if s is not None else None
+
+
+def encode_state(s: IncidentState) -> dict[str, Any]:
+    """Every field of a folded state but its timeline, as JSON (times exact to the microsecond)."""
+    return {
+        "id": s.id,
+        "number": s.number,
+        "title": s.title,
+        "severity": s.severity,
+        "declared_at": _t(s.declared_at),
+        "declared_by": s.declared_by,
+        "declared_seq": s.declared_seq,
+        "summary": s.summary,
+        "impact": s.impact,
+        "category": s.category,
+        "phase": s.phase,
+        "phase_entered": {k: _t(v) for k, v in s.phase_entered.items()},
+        "phase_history": [[p, _t(at), q] for p, at, q in s.phase_history],
+        "severity_history": [[p, _t(at), q] for p, at, q in s.severity_history],
+        "roles": s.roles,
+        "role_history": [[_t(r.at), r.seq, r.role, r.user, r.assigned, r.author] for r in s.role_history],
+        "checklist": [[p, i, m.done, m.by, _t(m.at), m.seq] for (p, i), m in s.checklist.items()],
+        "hypotheses": [
+            [h.number, h.text, h.author, _t(h.at), h.seq, h.status, h.note, h.settled_by, _t(h.settled_at)]
+            for h in s.hypotheses
+        ],
+        "followups": [
+            [f.number, f.text, f.author, _t(f.at), f.seq, f.owner, f.due, f.done, f.done_by, _t(f.done_at)]
+            for f in s.followups
+        ],
+        "rootcause": s.rootcause,
+        "whys": s.whys,
+        "detected": [[_t(at), text] for at, text in s.detected],
+        "last_update_at": _t(s.last_update_at),
+        "commander_first_at": _t(s.commander_first_at),
+        "mitigated_at": _t(s.mitigated_at),
+        "resolved_at": _t(s.resolved_at),
+        "snapshots": [e.to_dict() for e in s.snapshots],
+        "people": list(s.people),
+        "last_seq": s.last_seq,
+    }
+
+
+def decode_state(d: dict[str, Any], timeline: Sequence[Event]) -> IncidentState:
+    return IncidentState(
+        id=d["id"],
+        number=d["number"],
+        title=d["title"],
+        severity=d["severity"],
+        declared_at=_dt(d["declared_at"]),  # type: ignore[arg-type]
+        declared_by=d["declared_by"],
+        declared_seq=d["declared_seq"],
+        summary=d["summary"],
+        impact=d["impact"],
+        category=d["category"],
+        phase=d["phase"],
+        phase_entered={k: _dt(v) for k, v in d["phase_entered"].items()},  # type: ignore[misc]
+        phase_history=[(p, _dt(at), q) for p, at, q in d["phase_history"]],  # type: ignore[misc]
+        severity_history=[(p, _dt(at), q) for p, at, q in d["severity_history"]],  # type: ignore[misc]
+        roles={role: list(users) for role, users in d["roles"].items()},  # the fold mutates these: copies
+        role_history=[RoleChange(_dt(at), q, r, u, a, au) for at, q, r, u, a, au in d["role_history"]],  # type: ignore[arg-type]
+        checklist={(p, i): CheckMark(done, by, _dt(at), q) for p, i, done, by, at, q in d["checklist"]},  # type: ignore[arg-type]
+        hypotheses=[
+            Hypothesis(n, text, au, _dt(at), q, st, note, sb, _dt(sa))  # type: ignore[arg-type]
+            for n, text, au, at, q, st, note, sb, sa in d["hypotheses"]
+        ],
+        followups=[
+            FollowUp(n, text, au, _dt(at), q, owner, due, done, db, _dt(da))  # type: ignore[arg-type]
+            for n, text, au, at, q, owner, due, done, db, da in d["followups"]
+        ],
+        rootcause=d["rootcause"],
+        whys=list(d["whys"]),
+        detected=[(_dt(at), text) for at, text in d["detected"]],  # type: ignore[misc]
+        last_update_at=_dt(d["last_update_at"]),
+        commander_first_at=_dt(d["commander_first_at"]),
+        mitigated_at=_dt(d["mitigated_at"]),
+        resolved_at=_dt(d["resolved_at"]),
+        snapshots=[stored_event(e) for e in d["snapshots"]],
+        timeline=timeline,  # type: ignore[arg-type]
+        people=dict.fromkeys(d["people"]),
+        last_seq=d["last_seq"],
+    )
+
+
+# -- reading rows from the log by position -------------------------------------------------
+
+
+class LogReader:
+    """Events of the indexed prefix, read from the log file by seq."""
+
+    def __init__(self, path: str, ino: int, offsets: memoryview) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDONLY)
+        if os.fstat(self._fd).st_ino != ino:
+            os.close(self._fd)
+            raise OSError("the log was replaced")
+        self._offsets = offsets
+
+    def __del__(self) -> None:
+        fd = getattr(self, "_fd", None)
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def _parse(self, line: bytes, seq: int) -> Event:
+        try:
+            event = stored_event(orjson.loads(line))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            event = None
+        if event is None or event.seq != seq:
+            # The file changed under its index (replaced in place): never show another event.
+            raise StoreError(f"store file {self.path} changed under its index (seq {seq}); reopen it")
+        return event
+
+    def event(self, seq: int) -> Event:
+        start, end = self._offsets[seq - 1], self._offsets[seq]
+        return self._parse(os.pread(self._fd, end - start, start), seq)
+
+    def events(self, seqs: Sequence[int]) -> Iterator[Event]:
+        """In the order given; lines close together are read in one go."""
+        offsets, n, i = self._offsets, len(seqs), 0
+        while i < n:
+            first = offsets[seqs[i] - 1]
+            j = i + 1
+            while j < n and offsets[seqs[j]] - first <= _READ_SPAN and seqs[j] > seqs[j - 1]:
+                j += 1
+            last = offsets[seqs[j - 1]]
+            block = os.pread(self._fd, last - first, first)
+            for k in range(i, j):
+                seq = seqs[k]
+                yield self._parse(block[offsets[seq - 1] - first : offsets[seq] - first], seq)
+            i = j
+
+
+class LogRows(Sequence[Event]):
+    """An incident's timeline: rows of the indexed prefix are read from the log when asked
+    for (by position), rows folded since are held. The fold only ever appends."""
+
+    __slots__ = ("_more", "_reader", "_seqs")
+
+    def __init__(self, reader: LogReader | None, seqs: Sequence[int]) -> None:
+        self._reader = reader
+        self._seqs = seqs
+        self._more: list[Event] = []
+
+    def __len__(self) -> int:
+        return len(self._seqs) + len(self._more)
+
+    @overload
+    def __getitem__(self, i: int) -> Event: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Event]: ...
+    def __getitem__(self, i: int | slice) -> Event | list[Event]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self._seqs)
+        if i < 0:
+            i += len(self)
+        if 0 <= i < n:
+            assert self._reader is not None
+            return self._reader.event(self._seqs[i])
+        return self._more[i - n]
+
+    def __iter__(self) -> Iterator[Event]:
+        if self._seqs:
+            assert self._reader is not None
+            yield from self._reader.events(self._seqs)
+        yield from self._more
+
+    def __reversed__(self) -> Iterator[Event]:
+        yield from reversed(self._more)
+        for i in range(len(self._seqs) - 1, -1, -1):
+            yield self[i]
+
+    def append(self, event: Event) -> None:
+        self._more.append(event)
+
+    def seqs(self) -> Iterator[int]:
+        yield from self._seqs
+        for e in self._more:
+            if e.seq is not None:
+                yield e.seq
+
+
+class SeqRows(LogRows):
+    """A timeline being indexed: only the seqs of its rows are kept."""
+
+    __slots__ = ()
+
+    def __init__(self, seqs: Iterable[int] = ()) -> None:
+        super().__init__(None, array("I", seqs))
+
+    def append(self, event: Event) -> None:
+        self._seqs.append(event.seq or 0)  # type: ignore[attr-defined]
+
+
+# -- the index file -------------------------------------------------------------------------
+
+
+class LogIndex:
+    """A loaded, verified index; `load` returns None for anything it cannot trust."""
+
+    def __init__(self, path: str, meta: dict[str, Any], fd: int, data_start: int, ino: int) -> None:
+        self.log_path = path
+        self.meta = meta
+        self._fd = fd
+        self._data = data_start
+        self._ino = ino
+        self._checked: dict[str, memoryview] = {}
+        log = meta["log"]
+        self.offset: int = log["offset"]
+        self.lines: int = log["lines"]
+        self.last_seq: int = log["last_seq"]
+        self._reader: LogReader | None = None
+
+    @classmethod
+    def load(cls, log_path: str, log_fd: int) -> LogIndex | None:
+        try:
+            return cls._load(log_path, log_fd)
+        except (OSError, ValueError, KeyError, TypeError, IndexError, struct.error):
+            return None
+
+    @classmethod
+    def _load(cls, log_path: str, log_fd: int) -> LogIndex | None:
+        fd = os.open(index_path(log_path), os.O_RDONLY)
+        try:
+            found = cls._verify(log_path, log_fd, fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        if found is None:
+            os.close(fd)
+        return found
+
+    @classmethod
+    def _verify(cls, log_path: str, log_fd: int, fd: int) -> LogIndex | None:
+        start = len(MAGIC) + _HEAD.size
+        head = os.pread(fd, start, 0)
+        if len(head) != start or head[: len(MAGIC)] != MAGIC:
+            return None
+        size, crc = _HEAD.unpack_from(head, len(MAGIC))
+        raw = os.pread(fd, size, start)
+        if len(raw) != size or zlib.crc32(raw) != crc:
+            return None
+        meta = orjson.loads(raw)
+        if meta["version"] != VERSION or meta["byteorder"] != sys.byteorder:
+            return None
+        log = meta["log"]
+        st = os.fstat(log_fd)
+        if (st.st_dev, st.st_ino) != (log["dev"], log["ino"]) or st.st_size < log["offset"]:
+            return None
+        if list(_probe(log_fd, log["offset"])) != [log["head_crc"], log["tail_crc"]]:
+            return None
+        return cls(log_path, meta, fd, start + size, st.st_ino)
+
+    def __del__(self) -> None:
+        try:
+            os.close(self._fd)
+        except (OSError, AttributeError):
+            pass
+
+    def section(self, name: str) -> memoryview:
+        """A section read into memory and checked once: what was checked cannot change after."""
+        view = self._checked.get(name)
+        if view is None:
+            s, n, crc, code = self.meta["sections"][name]
+            raw = os.pread(self._fd, n, self._data + s)
+            if len(raw) != n or zlib.crc32(raw) != crc:
+                raise _Damaged(name)
+            view = self._checked[name] = memoryview(raw).cast(code)
+        return view
+
+    @property
+    def reader(self) -> LogReader:
+        if self._reader is None:
+            self._reader = LogReader(self.log_path, self._ino, self.section("offsets"))
+        return self._reader
+
+    def registry(self) -> Registry:
+        """The fold of the indexed prefix, every timeline read from the log by position."""
+        rows = self.section("rows")
+        reader = self.reader
+        reg = Registry()
+        for d in self.meta["incidents"]:
+            start, count = d["rows"]
+            state = decode_state(d, LogRows(reader, rows[start : start + count]))
+            reg.incidents[state.id] = state
+            reg.order.append(state)
+        reg.last_seq = self.last_seq
+        reg.orphans = self.meta["orphans"]
+        return reg
+
+    def find(self, event_id: str) -> Event | None:
+        """The stored event with this id, if the indexed prefix holds one."""
+        ids = self.section("ids")
+        h = zlib.crc32(event_id.encode()) << 32
+        i = bisect_left(ids, h)
+        while i < len(ids) and ids[i] >> 32 == h >> 32:
+            event = self.reader.event(ids[i] & 0xFFFFFFFF)
+            if event.id == event_id:
+                return event
+            i += 1
+        return None
+
+    def events(self, after: int = 0) -> list[Event]:
+        """Every event of the prefix after seq `after`, parsed in one read."""
+        return list(self.reader.events(range(after + 1, self.last_seq + 1)))
+
+
+class _Damaged(ValueError):
+    """A section of the index failed its checksum: the caller rebuilds."""
+
+
+def write_index(
+    log_path: str,
+    log_fd: int,
+    *,
+    offset: int,
+    lines: int,
+    registry: Registry,
+    offsets: array,
+    keys: list[int],
+) -> None:
+    """Write an index of the log's first `offset` bytes; crash-safe, best effort.
+
+    `offsets` holds the start of each event line (seq order) and ends with `offset`;
+    `keys` the sorted `id_key` of every event."""
+    st = os.fstat(log_fd)
+    head, tail = _probe(log_fd, offset)
+    rows = array("I")
+    incidents = []
+    for state in registry.order:
+        d = encode_state(state)
+        start = len(rows)
+        timeline = state.timeline
+        rows.extend(timeline.seqs() if isinstance(timeline, LogRows) else (e.seq or 0 for e in timeline))
+        d["rows"] = [start, len(rows) - start]
+        incidents.append(d)
+    blobs = {"offsets": offsets.tobytes(), "ids": array("Q", keys).tobytes(), "rows": rows.tobytes()}
+    codes = {"offsets": offsets.typecode, "ids": "Q", "rows": "I"}
+    sections, at = {}, 0
+    for name, blob in blobs.items():
+        sections[name] = [at, len(blob), zlib.crc32(blob), codes[name]]
+        at += len(blob)
+    meta = orjson.dumps(
+        {
+            "version": VERSION,
+            "byteorder": sys.byteorder,
+            "log": {
+                "dev": st.st_dev,
+                "ino": st.st_ino,
+                "offset": offset,
+                "lines": lines,
+                "last_seq": len(offsets) - 1,
+                "head_crc": head,
+                "tail_crc": tail,
+            },
+            "sections": sections,
+            "incidents": incidents,
+            "orphans": registry.orphans,
+        }
+    )
+    final = index_path(log_path)
+    directory, name = os.path.split(final)
+    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o660)
+        try:
+            with os.fdopen(fd, "wb", closefd=False) as f:
+                f.write(MAGIC + _HEAD.pack(len(meta), zlib.crc32(meta)) + meta)
+                for blob in blobs.values():
+                    f.write(blob)
+            os.fsync(fd)  # a power cut leaves the old index or this one whole, never a torn one
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+    except OSError:
+        # The index only saves time: a read-only directory or a full disk costs speed, not answers.
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
