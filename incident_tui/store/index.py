@@ -251,6 +251,12 @@ class LogRows(Sequence[Event]):
     def append(self, event: Event) -> None:
         self._more.append(event)
 
+    def copy(self) -> LogRows:
+        """The same rows, unaffected by later appends to this one."""
+        other = LogRows(self._reader, self._seqs)
+        other._more = list(self._more)
+        return other
+
     def seqs(self) -> Iterator[int]:
         yield from self._seqs
         for e in self._more:

@@ -173,3 +173,38 @@ def test_wrong_or_missing_token_answers_401_and_writes_nothing(thread_server, he
         assert r.status_code == 401, (method, path)
         assert "error" in r.json()
     assert s.store.latest_seq() == 0
+
+
+def test_a_slow_postmortem_delays_no_acknowledgement(server: ThreadServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The postmortem renders off the event loop and outside the hub's lock: while one is
+    stuck rendering, /health answers and a posted event is acknowledged and streamed."""
+    import incident_tui.docs as docs
+
+    rendering, release = threading.Event(), threading.Event()
+    real = docs.postmortem_document
+
+    def slow(*args: object, **kw: object) -> str:
+        rendering.set()
+        release.wait(30)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(docs, "postmortem_document", slow)
+    d, events = seeded(5)
+    post(server.url, events)
+    got: list[httpx.Response] = []
+    pm = threading.Thread(
+        target=lambda: got.append(httpx.get(f"{server.url}/api/v1/incidents/1/postmortem", timeout=60))
+    )
+    pm.start()
+    try:
+        assert rendering.wait(30)
+        assert httpx.get(f"{server.url}/api/v1/health", timeout=5).json()["ok"]
+        late = new_event(d.incident, "note", "bob", {"text": "while the postmortem renders"})
+        ack = post(server.url, [late])
+        assert ack.status_code == 200 and ack.json()["seqs"] == [6]
+        polled = httpx.get(f"{server.url}/api/v1/events", params={"since": 5, "wait": 5}, timeout=10).json()
+        assert [e["id"] for e in polled["events"]] == [late.id]
+    finally:
+        release.set()
+        pm.join(60)
+    assert got and got[0].status_code == 200 and "# " in got[0].text
