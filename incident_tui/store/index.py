@@ -32,13 +32,15 @@ import zlib
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields, is_dataclass
 from datetime import datetime
 from typing import Any, overload
 
 import orjson
 
+from ..domain import state as _state
 from ..domain.events import Event, stored_event
-from ..domain.fold import CheckMark, FollowUp, Hypothesis, IncidentState, Registry, RoleChange
+from ..domain.fold import IncidentState, Registry
 from .base import StoreError
 
 MAGIC = b"incident-tui/index\n"
@@ -64,96 +66,82 @@ def _probe(fd: int, offset: int) -> tuple[int, int]:
 
 
 # -- folded state without its timeline ------------------------------------------------
+#
+# Generic over the state's dataclass fields, so a field added to the fold is kept with no
+# change here; and an index written by any other fold (fold.py or model.py changed, a field
+# added) is not believed: `FOLD_ID` below is part of what an index must match.
+
+_DATACLASSES = {name: obj for name, obj in vars(_state).items() if isinstance(obj, type) and is_dataclass(obj)}
 
 
-def _t(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt is not None else None
+def _fold_id() -> str:
+    """The fold's identity: the state's field names and the source of the domain package
+    (state, fold, model and the command catalogue's fold handlers)."""
+    h = zlib.crc32(repr([f.name for f in fields(IncidentState)]).encode())
+    root = os.path.dirname(_state.__file__ or "")
+    for folder, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        for name in sorted(files):
+            if name.endswith(".py"):
+                try:
+                    with open(os.path.join(folder, name), "rb") as f:
+                        h = zlib.crc32(f.read(), h)
+                except OSError:  # no source beside the bytecode: the field names alone
+                    pass
+    return f"{h:08x}"
 
 
-def _dt(s: str | None) -> datetime | None:
-    return datetime.fromisoformat(s) if s is not None else None
+FOLD_ID = _fold_id()
+
+
+def _enc(v: Any) -> Any:
+    if v is None or isinstance(v, str | bool | int | float):
+        return v
+    if isinstance(v, datetime):
+        return {"$dt": v.isoformat()}
+    if isinstance(v, Event):
+        return {"$ev": v.to_dict()}
+    if isinstance(v, list):
+        return [_enc(x) for x in v]
+    if isinstance(v, tuple):
+        return {"$tu": [_enc(x) for x in v]}
+    if isinstance(v, set | frozenset):
+        return {"$set": [_enc(x) for x in sorted(v, key=repr)]}  # one order for equal sets
+    if isinstance(v, dict):
+        return {"$map": [[_enc(k), _enc(x)] for k, x in v.items()]}
+    if is_dataclass(v) and type(v).__name__ in _DATACLASSES:
+        return {"$dc": type(v).__name__, "f": [_enc(getattr(v, f.name)) for f in fields(v)]}
+    raise TypeError(f"the index cannot keep a {type(v).__name__}")
+
+
+def _dec(v: Any) -> Any:
+    if isinstance(v, list):
+        return [_dec(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    if "$dt" in v:
+        return datetime.fromisoformat(v["$dt"])
+    if "$ev" in v:
+        d = v["$ev"]
+        return stored_event(d) if isinstance(d.get("seq"), int) else Event.from_dict(d)
+    if "$tu" in v:
+        return tuple(_dec(x) for x in v["$tu"])
+    if "$set" in v:
+        return {_dec(x) for x in v["$set"]}
+    if "$map" in v:
+        return {_dec(k): _dec(x) for k, x in v["$map"]}
+    cls = _DATACLASSES[v["$dc"]]
+    return cls(*(_dec(x) for x in v["f"]))
 
 
 def encode_state(s: IncidentState) -> dict[str, Any]:
     """Every field of a folded state but its timeline, as JSON (times exact to the microsecond)."""
-    return {
-        "id": s.id,
-        "number": s.number,
-        "title": s.title,
-        "severity": s.severity,
-        "declared_at": _t(s.declared_at),
-        "declared_by": s.declared_by,
-        "declared_seq": s.declared_seq,
-        "summary": s.summary,
-        "impact": s.impact,
-        "category": s.category,
-        "phase": s.phase,
-        "phase_entered": {k: _t(v) for k, v in s.phase_entered.items()},
-        "phase_history": [[p, _t(at), q] for p, at, q in s.phase_history],
-        "severity_history": [[p, _t(at), q] for p, at, q in s.severity_history],
-        "roles": s.roles,
-        "role_history": [[_t(r.at), r.seq, r.role, r.user, r.assigned, r.author] for r in s.role_history],
-        "checklist": [[p, i, m.done, m.by, _t(m.at), m.seq] for (p, i), m in s.checklist.items()],
-        "hypotheses": [
-            [h.number, h.text, h.author, _t(h.at), h.seq, h.status, h.note, h.settled_by, _t(h.settled_at)]
-            for h in s.hypotheses
-        ],
-        "followups": [
-            [f.number, f.text, f.author, _t(f.at), f.seq, f.owner, f.due, f.done, f.done_by, _t(f.done_at)]
-            for f in s.followups
-        ],
-        "rootcause": s.rootcause,
-        "whys": s.whys,
-        "detected": [[_t(at), text] for at, text in s.detected],
-        "last_update_at": _t(s.last_update_at),
-        "commander_first_at": _t(s.commander_first_at),
-        "mitigated_at": _t(s.mitigated_at),
-        "resolved_at": _t(s.resolved_at),
-        "snapshots": [e.to_dict() for e in s.snapshots],
-        "people": list(s.people),
-        "last_seq": s.last_seq,
-    }
+    return {f.name: _enc(getattr(s, f.name)) for f in fields(s) if f.name != "timeline"}
 
 
 def decode_state(d: dict[str, Any], timeline: Sequence[Event]) -> IncidentState:
-    return IncidentState(
-        id=d["id"],
-        number=d["number"],
-        title=d["title"],
-        severity=d["severity"],
-        declared_at=_dt(d["declared_at"]),  # type: ignore[arg-type]
-        declared_by=d["declared_by"],
-        declared_seq=d["declared_seq"],
-        summary=d["summary"],
-        impact=d["impact"],
-        category=d["category"],
-        phase=d["phase"],
-        phase_entered={k: _dt(v) for k, v in d["phase_entered"].items()},  # type: ignore[misc]
-        phase_history=[(p, _dt(at), q) for p, at, q in d["phase_history"]],  # type: ignore[misc]
-        severity_history=[(p, _dt(at), q) for p, at, q in d["severity_history"]],  # type: ignore[misc]
-        roles={role: list(users) for role, users in d["roles"].items()},  # the fold mutates these: copies
-        role_history=[RoleChange(_dt(at), q, r, u, a, au) for at, q, r, u, a, au in d["role_history"]],  # type: ignore[arg-type]
-        checklist={(p, i): CheckMark(done, by, _dt(at), q) for p, i, done, by, at, q in d["checklist"]},  # type: ignore[arg-type]
-        hypotheses=[
-            Hypothesis(n, text, au, _dt(at), q, st, note, sb, _dt(sa))  # type: ignore[arg-type]
-            for n, text, au, at, q, st, note, sb, sa in d["hypotheses"]
-        ],
-        followups=[
-            FollowUp(n, text, au, _dt(at), q, owner, due, done, db, _dt(da))  # type: ignore[arg-type]
-            for n, text, au, at, q, owner, due, done, db, da in d["followups"]
-        ],
-        rootcause=d["rootcause"],
-        whys=list(d["whys"]),
-        detected=[(_dt(at), text) for at, text in d["detected"]],  # type: ignore[misc]
-        last_update_at=_dt(d["last_update_at"]),
-        commander_first_at=_dt(d["commander_first_at"]),
-        mitigated_at=_dt(d["mitigated_at"]),
-        resolved_at=_dt(d["resolved_at"]),
-        snapshots=[stored_event(e) for e in d["snapshots"]],
-        timeline=timeline,  # type: ignore[arg-type]
-        people=dict.fromkeys(d["people"]),
-        last_seq=d["last_seq"],
-    )
+    values = {f.name: _dec(d[f.name]) for f in fields(IncidentState) if f.name != "timeline"}
+    return IncidentState(**values, timeline=timeline)  # type: ignore[arg-type]
 
 
 # -- reading rows from the log by position -------------------------------------------------
@@ -325,7 +313,7 @@ class LogIndex:
         if len(raw) != size or zlib.crc32(raw) != crc:
             return None
         meta = orjson.loads(raw)
-        if meta["version"] != VERSION or meta["byteorder"] != sys.byteorder:
+        if meta["version"] != VERSION or meta["byteorder"] != sys.byteorder or meta["fold"] != FOLD_ID:
             return None
         log = meta["log"]
         st = os.fstat(log_fd)
@@ -412,7 +400,10 @@ def write_index(
     rows = array("I")
     incidents = []
     for state in registry.order:
-        d = encode_state(state)
+        try:
+            d = encode_state(state)
+        except TypeError:  # a state this version cannot describe: no index, every answer from the log
+            return
         start = len(rows)
         timeline = state.timeline
         rows.extend(timeline.seqs() if isinstance(timeline, LogRows) else (e.seq or 0 for e in timeline))
@@ -428,6 +419,7 @@ def write_index(
         {
             "version": VERSION,
             "byteorder": sys.byteorder,
+            "fold": FOLD_ID,
             "log": {
                 "dev": st.st_dev,
                 "ino": st.st_ino,

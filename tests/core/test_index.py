@@ -96,13 +96,35 @@ def _entry(rng: random.Random, incident: str, n: int) -> Event:
             "role.released",
             "checklist.set",
             "snapshot",
+            "mitigation",
+            "dataloss",
+            "background",
+            "lesson",
+            "followup.link",
+            "alert",
         ]
     )
     data: dict[str, Any]
-    if kind in ("note", "decision", "hypothesis", "followup", "why", "detected", "update", "rootcause"):
+    text_kinds = ("note", "decision", "hypothesis", "followup", "why", "detected", "update", "rootcause")
+    if kind in (*text_kinds, "mitigation", "dataloss", "background", "lesson"):
         data = {"text": f'line {n} \u00e9 "q" {"x" * rng.randrange(0, 300)}', "tags": ["db"]}
         if kind == "followup":
             data["owner"] = rng.choice(["bob", ""])
+        if kind == "why" and rng.random() < 0.5:
+            data["chain"] = rng.choice(["recovery", "impact"])
+        if kind == "lesson":
+            data["lesson"] = rng.choice(["well", "wrong", "lucky"])
+    elif kind == "followup.link":
+        data = {"number": rng.randrange(1, 4), "url": f"https://t.example/{n}"}
+    elif kind == "alert":
+        data = {
+            "status": rng.choice(["firing", "resolved"]),
+            "fingerprint": f"fp{rng.randrange(3)}",
+            "labels": {"severity": "critical"},
+            "summary": "pool",
+            "url": "",
+            "group": f"g{rng.randrange(3)}",
+        }
     elif kind in ("hypothesis.confirmed", "hypothesis.rejected", "followup.done"):
         data = {"number": rng.randrange(1, 4)}
     elif kind == "severity.set":
