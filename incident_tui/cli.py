@@ -312,6 +312,9 @@ def cmd_postmortem(ctx: Session, a: argparse.Namespace) -> int:
     from .docs import postmortem_document, postmortem_json
 
     state = ctx.incident(a.incident)
+    # Read once: from the JSON store's index the timeline is read from the log on each of
+    # the renderer's passes.
+    state.timeline = list(state.timeline)
     render = postmortem_json if a.format == "json" else postmortem_document
     _write_doc(render(state, ctx.runbooks, now_utc()), a.output)
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -207,9 +207,16 @@ class Api:
         # under the lock it held up every acknowledgement, stream and /health meanwhile.
         with self.hub.lock:
             state = self._state(request.path_params["ref"]).copy()
-        text = await run_in_threadpool(render, state, self.runbooks, now_utc())
+        text = await run_in_threadpool(_render_loaded, render, state, self.runbooks, now_utc())
         media = "application/json" if fmt == "json" else "text/markdown; charset=utf-8"
         return Response(text, media_type=media)
+
+
+def _render_loaded(render: Callable[..., str], state: IncidentState, *args: object) -> str:
+    """Render from a timeline read once: a JSON store's index hands the fold a timeline read
+    from the log on each pass, and a postmortem makes several passes."""
+    state.timeline = list(state.timeline)
+    return render(state, *args)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:

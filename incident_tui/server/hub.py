@@ -19,6 +19,7 @@ import orjson
 
 from ..domain.events import Event
 from ..domain.fold import Registry
+from ..store import folded
 from ..store.base import Store, StoreError
 
 if TYPE_CHECKING:
@@ -41,7 +42,12 @@ class Hub:
         self.store = store
         self.registry = Registry()
         self.lock = threading.Lock()  # guards _lines and registry against the watcher thread
-        self._lines: list[bytes] = []  # JSON of the event with seq i + 1
+        self._lines: list[bytes] = []  # JSON of the event with seq _base + i + 1
+        # Events up to _base are served from the store's own lines (a JSON store with an
+        # index: the log's bytes by offset), so a million-event store starts in well under a
+        # second instead of parsing and re-encoding every event (12.6 s, 1.57 GB measured).
+        self._base = 0
+        self._raw = getattr(store, "raw_lines", None)
         self._poll = poll
         # Under load, wake streams at most every `coalesce` seconds: fifty streams woken for
         # every single append cost the server (and every client) a write and a read each;
@@ -71,7 +77,27 @@ class Hub:
 
     @property
     def seq(self) -> int:
-        return len(self._lines)
+        return self._base + len(self._lines)
+
+    def _start_from_index(self) -> bool:
+        """Start from the store's index (a JSON store): its folded states plus the tail, the
+        older lines served later from the log's own bytes. False: start by reading it all."""
+        try:
+            registry = folded(self.store)
+            last = self.store.read(registry.last_seq - 1, 1) if registry.last_seq else []
+        except StoreError:
+            raise
+        except Exception as exc:  # an event this version cannot fold: the tolerant path below
+            log.warning("incident-tui: warning: starting without the store's index: %s", exc)
+            return False
+        with self.lock:
+            self.registry = registry
+            self._base = registry.last_seq
+            self._last_id = last[0].id if last else None
+        if self._base:
+            self._last_notify = time.monotonic()
+            self._notify()
+        return True
 
     def start(self) -> None:
         """Call on the event loop that serves requests."""
@@ -119,6 +145,8 @@ class Hub:
 
     def _pull(self) -> int:
         seq = self.seq
+        if seq == 0 and self._raw is not None and self._start_from_index():
+            return self.seq
         # Read from our own last event: if the store no longer holds it there, the file was
         # replaced by another history, and extending ours with it would stream a split log.
         new = self.store.read(seq - 1) if seq else self.store.read(0)
@@ -151,7 +179,7 @@ class Hub:
         continues our history (a copy with more appended, a migrate round trip) passes:
         the server follows it."""
         with self.lock:
-            seq, last = len(self._lines), self._last_id
+            seq, last = self._base + len(self._lines), self._last_id
         if self.split or not seq:
             return self.split
         probe = self.store.read(seq - 1, 1)
@@ -196,8 +224,16 @@ class Hub:
 
     def lines(self, after: int, limit: int, max_bytes: int | None = None) -> list[bytes]:
         """Lines of seq after+1.., at most `limit` of them and (past the first) `max_bytes`."""
-        with self.lock:
-            got = self._lines[max(after, 0) : max(after, 0) + limit]
+        after = max(after, 0)
+        got: list[bytes] = []
+        if after < self._base and self._raw is not None:
+            got = self._raw(after, min(limit, self._base - after))
+            after += len(got)
+            limit -= len(got)
+        if limit > 0:
+            with self.lock:
+                start = after - self._base
+                got += self._lines[start : start + limit]
         if max_bytes is not None:
             size = 0
             for i, line in enumerate(got):

@@ -219,7 +219,11 @@ class JsonStore:
             ends = list(accumulate((len(x) + 1 for x in lines), initial=pos))
             offsets.extend(ends[start:-1])
             keys.extend(_index.id_key(e.id, e.seq or 0) for e in events)
-            for incident in reg.extend(events):
+            try:
+                touched = reg.extend(events)
+            except Exception:  # an event this fold cannot take: no index, the log is read as before
+                return
+            for incident in touched:
                 state = reg.incidents[incident]
                 if not isinstance(state.timeline, _index.LogRows):
                     state.timeline = _index.SeqRows(e.seq or 0 for e in state.timeline)  # type: ignore[assignment]
@@ -356,11 +360,58 @@ class JsonStore:
         with self._cond:
             self._catch_up()
             after = max(after, 0)
+            out: list[Event] = []
             if after < self._base:
-                self._materialize()
+                # Lines the index covers: parsed from the log for this read, not held.
+                last = self._base if limit is None else min(self._base, after + limit)
+                got = self._read_indexed(after, last)
+                if got is None:  # the index failed a check: every event is held now
+                    return self.read(after, limit)
+                out, after = got, last
+                limit = None if limit is None else limit - len(got)
             start = after - self._base
             end = None if limit is None else start + limit
-            return self._events[start:end]
+            return out + self._events[start:end] if out else self._events[start:end]
+
+    def _read_indexed(self, after: int, last: int) -> list[Event] | None:
+        idx = self._index
+        if idx is None:
+            return None
+        try:
+            offsets = idx.section("offsets")
+        except _index._Damaged:
+            self._drop_index()
+            return None
+        if last <= after:
+            return []
+        return self._parse_range(offsets[after], offsets[last], after + 1)
+
+    def raw_lines(self, after: int, limit: int) -> list[bytes]:
+        """The stored JSON of events after seq `after` (at most `limit`), without parsing
+        them: what a server streams. Lines of the indexed prefix come straight from the log
+        (one read, by the index's offsets); later ones are encoded as `append` writes them."""
+        with self._cond:
+            after = max(after, 0)
+            out: list[bytes] = []
+            idx = self._index
+            if after < self._base and idx is not None:
+                last = min(self._base, after + limit)
+                try:
+                    offsets = idx.section("offsets")
+                except _index._Damaged:
+                    self._drop_index()
+                else:
+                    assert self._rfd is not None
+                    first = offsets[after]
+                    block = os.pread(self._rfd, offsets[last] - first, first)
+                    out = block.split(b"\n")
+                    out.pop()
+                    after = last
+            if after < self._base:  # the index went away meanwhile: events are held now
+                self._materialize()
+            start = after - self._base
+            out.extend(_dumps(e.to_dict()) for e in self._events[start : start + limit - len(out)])
+            return out
 
     def latest_seq(self) -> int:
         with self._cond:

@@ -208,3 +208,37 @@ def test_a_slow_postmortem_delays_no_acknowledgement(server: ThreadServer, monke
         release.set()
         pm.join(60)
     assert got and got[0].status_code == 200 and "# " in got[0].text
+
+
+def test_a_server_over_an_indexed_store_serves_every_event_as_stored(thread_server, tmp_path: Path) -> None:
+    """The hub starts from the JSON store's index (no event parsed or re-encoded) and serves
+    the indexed prefix from the log's own lines: the same events, in order, as the log alone."""
+    from incident_tui.store.jsonfile import JsonStore
+
+    path = tmp_path / "indexed.jsonl"
+    d, events = seeded(2500)
+    with JsonStore(path, index_min_bytes=0) as s:
+        for i in range(0, len(events), 500):
+            s.append(events[i : i + 500])
+    JsonStore(path, index_min_bytes=0).close()  # the index now covers every line
+    truth = [e.to_dict() for e in JsonStore(path, index_min_bytes=1 << 62).read()]
+    srv = thread_server(JsonStore(path, index_min_bytes=0))
+    assert srv.app.state.hub._base == 2500  # started from the index
+    late = new_event(d.incident, "note", "bob", {"text": "after the start"})
+    assert post(srv.url, [late]).json()["seqs"] == [2501]
+    got: list[dict] = []
+    while True:
+        page = httpx.get(f"{srv.url}/api/v1/events", params={"since": len(got), "limit": 700}).json()
+        if not page["events"]:
+            break
+        got.extend(page["events"])
+    assert got[:-1] == truth and got[-1]["id"] == late.id and got[-1]["seq"] == 2501
+    with httpx.Client() as c, connect_sse(c, "GET", f"{srv.url}/api/v1/stream", params={"since": 2490}) as sse:
+        seen = []
+        for ev in sse.iter_sse():
+            if ev.data:
+                seen.append(ev.json()["seq"])
+            if len(seen) == 11:
+                break
+    assert seen == list(range(2491, 2502))
+    assert httpx.get(f"{srv.url}/api/v1/incidents/1").json()["events"] == 2501
