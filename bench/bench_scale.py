@@ -329,6 +329,9 @@ def main() -> None:
     base_store = cached_store(1000)
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
+        # `python -m` puts the working directory first on sys.path: run from elsewhere, so
+        # --code (PYTHONPATH) decides which package is measured.
+        os.chdir(home)
         env = env_for(home, a.code)
         base_dir = home / "base"
         base_cli = verb_figures(fresh_copy(base_store, base_dir), env, a.runs) if "cli" not in skip else {}
