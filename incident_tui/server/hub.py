@@ -48,6 +48,7 @@ class Hub:
         # second instead of parsing and re-encoding every event (12.6 s, 1.57 GB measured).
         self._base = 0
         self._raw = getattr(store, "raw_lines", None)
+        self._started = False
         self._poll = poll
         # Under load, wake streams at most every `coalesce` seconds: fifty streams woken for
         # every single append cost the server (and every client) a write and a read each;
@@ -145,8 +146,10 @@ class Hub:
 
     def _pull(self) -> int:
         seq = self.seq
-        if seq == 0 and self._raw is not None and self._start_from_index():
-            return self.seq
+        if not self._started:
+            self._started = True  # once, at start: later pulls read only what is new
+            if self._raw is not None and self._start_from_index():
+                return self.seq
         # Read from our own last event: if the store no longer holds it there, the file was
         # replaced by another history, and extending ours with it would stream a split log.
         new = self.store.read(seq - 1) if seq else self.store.read(0)
@@ -226,7 +229,8 @@ class Hub:
         """Lines of seq after+1.., at most `limit` of them and (past the first) `max_bytes`."""
         after = max(after, 0)
         got: list[bytes] = []
-        if after < self._base and self._raw is not None:
+        if after < self._base and self._raw is not None and not self.split:
+            # (Once split, the store's file is another history: never serve its lines as ours.)
             got = self._raw(after, min(limit, self._base - after))
             after += len(got)
             limit -= len(got)
