@@ -9,6 +9,7 @@ import os
 import random
 import shutil
 import signal
+import subprocess
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,22 @@ from incident_tui.store import jsonfile as jsonfile_module
 from incident_tui.store.index import encode_state, index_path
 from incident_tui.store.jsonfile import JsonStore
 
-from .test_json_store import acked, start_writer
+from .test_json_store import start_writer
 
 NO_INDEX = 1 << 62  # index_min_bytes that no test store reaches
+
+
+def acked(proc: subprocess.Popen[str], first: threading.Event) -> dict[str, int]:
+    """The writer's acknowledged ids and seqs; `first` is set at its first one (or its end)."""
+    assert proc.stdout is not None
+    out = {}
+    for line in proc.stdout:
+        if line.startswith("ack "):
+            _, eid, seq = line.split()
+            out[eid] = int(seq)
+            first.set()
+    first.set()
+    return out
 
 
 def answers(store: JsonStore) -> dict[str, Any]:
