@@ -324,6 +324,7 @@ class WarRoomApp(App[int]):
 
     def on_link_changed(self, message: LinkChanged) -> None:
         self.room.link = message.link
+        self.room.server = message.server
         self.room.pending = message.pending
         for dash in self._dashboards.values():
             dash.state_changed()

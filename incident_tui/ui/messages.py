@@ -31,6 +31,7 @@ class LinkChanged(Message):
 
     link: str
     pending: list[Event]
+    server: str = ""  # the live one of several servers (SPEC 12); empty with one
 
 
 @dataclass

@@ -28,6 +28,7 @@ class Room:
     location: str = ""  # where the store is, for the list's title
     registry: Registry | None = None  # None until the store's first read is folded
     link: str = "local"
+    server: str = ""  # the live one of several servers, shown beside the link state
     pending: list[Event] = field(default_factory=list)
     notify_trouble: str = ""  # serve failing to deliver notifications (SPEC 11), for the header
     no_commander_minutes: float = 10  # the reminder's delay, as serve reads it from the config

@@ -21,6 +21,14 @@ WAIT_SECONDS = 0.5
 RETRY_SECONDS = 1.0
 
 
+def live_server(store: Store) -> str:
+    """host:port of the server in use when the store has several to choose from, else ""."""
+    servers = getattr(store, "servers", ())
+    if len(servers) < 2:
+        return ""
+    return str(getattr(store, "live_server", "")).split("://", 1)[-1]
+
+
 def follow_store(
     store: Store,
     post: Callable[[Message], object],
@@ -34,7 +42,7 @@ def follow_store(
     registry = Registry()
     seq = after or 0
     loaded = after is not None  # the app folded the log itself, up to `after`
-    link: tuple[str, int] | None = None
+    link: tuple[str, int, str] | None = None
     while not cancelled():
         try:
             if not loaded:
@@ -48,10 +56,10 @@ def follow_store(
                     seq = events[-1].seq or seq
                     post(EventsArrived(events))
             pending = store.pending()
-            now = (store.link_state(), len(pending))
+            now = (store.link_state(), len(pending), live_server(store))
             if now != link:
                 link = now
-                post(LinkChanged(now[0], pending))
+                post(LinkChanged(now[0], pending, now[2]))
         except Exception as exc:  # a store hiccup must not kill live sync; say so and retry
             post(SyncFailed(f"{type(exc).__name__}: {exc}"))
             if cancelled():

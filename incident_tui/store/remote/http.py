@@ -10,7 +10,7 @@ for three server ping intervals before it counts as lost.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal
 
 import httpx
@@ -84,24 +84,43 @@ class Link:
 
 
 class Api:
-    """The server's API through httpx: requests and POSTs on one client, streams on another."""
+    """The server's API through httpx: requests and POSTs on one client, streams on another.
 
-    def __init__(self, base: str, token: str | None, link: Link, timeout: float = 10.0) -> None:
-        self.base = base
+    Given several servers (replicas of one log, SPEC 12), it talks to one at a time and
+    moves to the next whenever the current one cannot answer (a transient failure): the
+    log's seqs are the same on every replica, so the outbox and the stream's cursor
+    carry over unchanged."""
+
+    def __init__(self, bases: str | Sequence[str], token: str | None, link: Link, timeout: float = 10.0) -> None:
+        self.bases = [bases] if isinstance(bases, str) else list(bases)
+        self._current = 0
         self.link = link
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         # Connect fails fast (a dead server should queue writes at once); reads allow a busy server.
-        self.http = httpx.Client(base_url=base, headers=headers, timeout=httpx.Timeout(timeout, connect=3.0))
+        self.http = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=3.0))
         # A POST's request is built by hand from these: the client's own build_request
         # (URL merging and parsing, cookies) was a third of a POST's CPU, and bench_load's
         # clients are CPU-bound on a shared box (measured 840 -> 540 us a POST).
-        self._post_url = httpx.URL(base + API + "/events")
+        self._post_urls = [httpx.URL(b + API + "/events") for b in self.bases]
         self._post_headers = httpx.Headers(
             {**headers, "Content-Type": "application/json", "Accept": "application/json", "User-Agent": "incident-tui"}
         )
         self.stream_http = httpx.Client(
-            base_url=base, headers=headers, timeout=httpx.Timeout(10.0, connect=3.0, read=STREAM_READ_TIMEOUT)
+            headers=headers, timeout=httpx.Timeout(10.0, connect=3.0, read=STREAM_READ_TIMEOUT)
         )
+
+    @property
+    def base(self) -> str:
+        """The server in use now (the header shows it when there are several)."""
+        return self.bases[self._current]
+
+    def url(self, path: str) -> str:
+        return self.base + API + path
+
+    def fail_over(self) -> None:
+        """The current server cannot answer: the next request goes to the next one."""
+        if len(self.bases) > 1:
+            self._current = (self._current + 1) % len(self.bases)
 
     def check(self, resp: httpx.Response) -> httpx.Response:
         """Raise Transient or Refused by the status; a refusal's body is read for its reason."""
@@ -112,28 +131,44 @@ class Api:
             resp.read()
         if verdict == "transient":
             self.link.fail(f"{self.base} answered {resp.status_code}: {error_text(resp)}")
+            self.fail_over()
             raise Transient(str(resp.status_code))
         self.link.ok()  # the server is there; it said no
         raise Refused(resp.status_code, error_text(resp))
 
-    def _send(self, request: httpx.Request, client: httpx.Client | None = None) -> httpx.Response:
-        try:
-            resp = (client or self.http).send(request)
-        except httpx.HTTPError as exc:
-            self.link.fail(f"{type(exc).__name__}: {exc}".rstrip(": "))
-            raise Transient(str(exc)) from None
-        self.check(resp)
-        self.link.ok()
-        return resp
+    def _send(self, build: Callable[[int], httpx.Request], client: httpx.Client | None = None) -> httpx.Response:
+        """Send to the server in use; while it cannot answer, to each of the others in turn.
+
+        `build(i)` makes the request for server i. Raises the last Transient when none can."""
+        failure = Transient("no server")
+        for _ in self.bases:
+            try:
+                resp = (client or self.http).send(build(self._current))
+            except httpx.HTTPError as exc:
+                self.link.fail(f"{self.base}: {type(exc).__name__}: {exc}".rstrip(": "))
+                self.fail_over()
+                failure = Transient(str(exc))
+                continue
+            try:
+                self.check(resp)
+            except Transient as exc:
+                failure = exc
+                continue
+            self.link.ok()
+            return resp
+        raise failure
 
     def get(self, path: str, params: dict[str, object], *, streaming_client: bool = False) -> httpx.Response:
         client = self.stream_http if streaming_client else self.http
-        return self._send(client.build_request("GET", API + path, params=params), client)  # type: ignore[arg-type]
+        return self._send(
+            lambda i: client.build_request("GET", self.bases[i] + API + path, params=params),  # type: ignore[arg-type]
+            client,
+        )
 
     def post_events(self, batch: Sequence[Event]) -> list[Event]:
         """POST a batch; the stored copies (with seq), in the order sent."""
         body = orjson.dumps({"events": [e.to_dict() for e in batch]})
-        resp = self._send(httpx.Request("POST", self._post_url, content=body, headers=self._post_headers))
+        resp = self._send(lambda i: httpx.Request("POST", self._post_urls[i], content=body, headers=self._post_headers))
         try:
             stored = [Event.from_dict(d, require_seq=True) for d in orjson.loads(resp.content)["events"]]
         except (ValueError, KeyError, TypeError, EventError) as exc:

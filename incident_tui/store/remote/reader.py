@@ -20,7 +20,6 @@ from ..sse import SSEParser
 from .http import Api, Refused, Transient
 from .mirror import BATCH_EVENTS, LogMirror
 from .sender import BACKOFF_MAX, BACKOFF_MIN
-from .urls import API
 
 Transport = Literal["sse", "poll"]
 POLL_WAIT = 10.0  # a long poll's hold; also bounds how long close() waits for a poller
@@ -50,10 +49,15 @@ class StreamReader:
                 else:
                     self._poll()
                 backoff = BACKOFF_MIN  # the server ended the stream: come back at once
-            except (Transient, httpx.HTTPError, OSError) as exc:
+            except Transient as exc:  # the wrapper has already moved to the next server, if any
                 if self._closed.is_set():
                     break
                 link.fail(f"{self._api.base}: {type(exc).__name__}: {exc}".rstrip(": "))
+            except (httpx.HTTPError, OSError) as exc:  # the stream broke mid-read
+                if self._closed.is_set():
+                    break
+                link.fail(f"{self._api.base}: {type(exc).__name__}: {exc}".rstrip(": "))
+                self._api.fail_over()
             except Refused as exc:
                 link.fail(f"{self._api.base} refused ({exc.status}): {exc}")
                 backoff = BACKOFF_MAX
@@ -70,7 +74,7 @@ class StreamReader:
             headers["Last-Event-ID"] = str(have)
         client = self._api.stream_http
         try:
-            with client.stream("GET", f"{API}/stream", params={"since": have}, headers=headers) as resp:
+            with client.stream("GET", self._api.url("/stream"), params={"since": have}, headers=headers) as resp:
                 self._api.check(resp)
                 if not resp.headers.get("content-type", "").startswith("text/event-stream"):
                     self.transport = "poll"  # something between us buffers or rewrites: poll instead

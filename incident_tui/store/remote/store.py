@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ...domain.events import Event, EventError
 from ..base import LinkState, StoreError
-from .urls import base_url
+from .urls import base_urls
 
 if TYPE_CHECKING:
     from ..outbox import Outbox
@@ -52,7 +52,8 @@ class RemoteStore:
         transport: Transport = "sse",
         timeout: float = 10.0,
     ) -> None:
-        self.location = base_url(url)
+        self.servers = base_urls(url)  # replicas of one log, tried in turn (SPEC 12)
+        self.location = ",".join(self.servers)
         self.user = user
         self._token = token
         self._timeout = timeout
@@ -93,7 +94,7 @@ class RemoteStore:
             except OSError as exc:
                 raise StoreError(f"cannot open the outbox under {data_dir}: {exc.strerror or exc}") from None
             self._link = link = Link()
-            self._api: Api = Api(self.location, self._token, link, self._timeout)
+            self._api: Api = Api(self.servers, self._token, link, self._timeout)
             cache = LogCache(outbox_path(data_dir, self.user, self.location, "cache"))
             self._mirror: LogMirror = LogMirror(self._api, cache, self._closed.is_set)
             self._sender: OutboxSender = OutboxSender(self._api, outbox, self._catch_up_to, self._closed)
@@ -128,6 +129,11 @@ class RemoteStore:
         return self._link.state(self._live, self._closed.is_set())
 
     @property
+    def live_server(self) -> str:
+        """The server in use now: one of `servers`."""
+        return self._api.base if self._opened else self.servers[0]
+
+    @property
     def last_error(self) -> str:
         """Why the last request failed (for a status line); empty when none has."""
         return self._link.last_error if self._link is not None else ""
@@ -135,10 +141,8 @@ class RemoteStore:
     def get_json(self, path: str) -> object | None:
         """`GET /api/v1<path>` as JSON, or None unless the server answers 200; it does not
         count towards the link state (an old server without the endpoint is not down)."""
-        from .urls import API
-
         self._open()
-        resp = self._api.http.get(API + path, timeout=2)  # a look every few seconds; never hold an exit long
+        resp = self._api.http.get(self._api.url(path), timeout=2)  # a look every few seconds; never hold an exit long
         return resp.json() if resp.status_code == 200 else None
 
     # -- the Store protocol ------------------------------------------------------------

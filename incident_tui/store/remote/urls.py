@@ -15,3 +15,16 @@ def base_url(url: str) -> str:
     if not base.startswith(("http://", "https://")):
         raise StoreError(f"--remote {url!r} is not an http:// or https:// URL")
     return base
+
+
+def base_urls(urls: str) -> list[str]:
+    """`--remote URL1,URL2`: each server's root, in the order given (replicas of one log)."""
+    bases: list[str] = []
+    for part in urls.split(","):
+        if part.strip():
+            base = base_url(part)
+            if base not in bases:
+                bases.append(base)
+    if not bases:
+        raise StoreError(f"--remote {urls!r} names no server")
+    return bases

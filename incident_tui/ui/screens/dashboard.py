@@ -199,8 +199,9 @@ class DashboardScreen(Screen[None]):
     def _draw(self) -> None:
         state = self.state
         link, pending = self.room.link, len(self.room.pending)
-        if self._changed_since("header", _header_key(state, link, pending)):
-            self.query_one(IncidentHeader).show(state, self.room.now(), link, pending)
+        server = self.room.server
+        if self._changed_since("header", (_header_key(state, link, pending), server)):
+            self.query_one(IncidentHeader).show(state, self.room.now(), link, pending, server)
         self._draw_notices(state)
         if self._changed_since("panes", _panes_key(state)):
             self.query_one(SummaryStrip).show(state, self.room.runbooks)
@@ -237,7 +238,7 @@ class DashboardScreen(Screen[None]):
             header = self.query_one(IncidentHeader)
         except NoMatches:  # still composing: on_mount draws it
             return
-        header.tick(self.state, self.room.now(), self.room.link, len(self.room.pending))
+        header.tick(self.state, self.room.now(), self.room.link, len(self.room.pending), self.room.server)
         self._draw_notices(self.state)
 
     @on(TimelineChanged)

@@ -37,11 +37,12 @@ def alerts_text(firing: int, resolved: int) -> str:
     return f"alerts {firing}▲{resolved}✓"
 
 
-def link_text(link: str, pending: int) -> str:
+def link_text(link: str, pending: int, server: str = "") -> str:
     mark = LINK_MARKS.get(link, "?")
+    via = f" {server}" if server else ""
     if link in ("reconnecting", "offline") or pending:
-        return f"{mark} {link} ⇡{pending}"
-    return f"{mark} {link}"
+        return f"{mark} {link}{via} ⇡{pending}"
+    return f"{mark} {link}{via}"
 
 
 class IncidentHeader(Horizontal):
@@ -102,7 +103,7 @@ class IncidentHeader(Horizontal):
         yield Label(id="hdr-alerts", classes="-none")
         yield Label(id="hdr-link")
 
-    def show(self, state: IncidentState, now: datetime, link: str, pending: int) -> None:
+    def show(self, state: IncidentState, now: datetime, link: str, pending: int, server: str = "") -> None:
         sev = self.query_one("#hdr-sev", Label)
         sev.set_classes(f"-{state.severity.lower()}")
         sev.update(Text(state.severity))
@@ -115,9 +116,9 @@ class IncidentHeader(Horizontal):
         alerts = self.query_one("#hdr-alerts", Label)
         alerts.set_classes("-none" if not (firing or resolved) else "-firing" if firing else "")
         alerts.update(Text(alerts_text(firing, resolved)))
-        self.tick(state, now, link, pending)
+        self.tick(state, now, link, pending, server)
 
-    def tick(self, state: IncidentState, now: datetime, link: str, pending: int) -> None:
+    def tick(self, state: IncidentState, now: datetime, link: str, pending: int, server: str = "") -> None:
         """The parts that move with the clock, redrawn every second."""
         self.query_one("#hdr-clock", Label).update(Text(clock_text(state.elapsed(now))))
         upd = self.query_one("#hdr-update", Label)
@@ -130,4 +131,4 @@ class IncidentHeader(Horizontal):
             upd.update(Text(text))
         lk = self.query_one("#hdr-link", Label)
         lk.set_class(link in ("reconnecting", "offline") or pending > 0, "-trouble")
-        lk.update(Text(link_text(link, pending)))
+        lk.update(Text(link_text(link, pending, safe_text(server, 40, oneline=True))))
