@@ -33,7 +33,12 @@ class _Parser(argparse.ArgumentParser):
 def _global_options(p: argparse.ArgumentParser, suppress: bool) -> None:
     d = {"default": argparse.SUPPRESS} if suppress else {}
     p.add_argument("--store", metavar="PATH", help="shared JSON store file", **d)
-    p.add_argument("--remote", metavar="URL", help="incident-tui server to sync with", **d)
+    p.add_argument(
+        "--remote",
+        metavar="URL[,URL...]",
+        help="incident-tui server to sync with (several: replicas, tried in turn)",
+        **d,
+    )
     p.add_argument("--token", metavar="TOKEN", help="bearer token for --remote", **d)
     p.add_argument("--user", metavar="NAME", help="who you are (default: login name)", **d)
     p.add_argument("--theme", metavar="NAME", help="app theme", **d)
