@@ -43,5 +43,5 @@ def timeline_lines(screen: DashboardScreen) -> list[str]:
         found = tl._event_at(row)
         assert found is not None
         event, pending = found
-        out.append(tl._line(event, pending).plain)
+        out.append(tl._line(event, pending, tl._backdated(row)).plain)
     return out

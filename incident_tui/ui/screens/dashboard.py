@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -134,7 +135,7 @@ class DashboardScreen(Screen[None]):
         yield Static(id="notify-line")
         yield SummaryStrip()
         with Horizontal(id="body"):
-            yield Timeline(state.timeline, local_tz=self.room.localize)
+            yield Timeline(state.timeline, local_tz=self.room.localize, label=self._label)
             with VerticalScroll(id="side", can_focus=False):
                 yield RolesPane()
                 yield ChecklistPane()
@@ -146,6 +147,22 @@ class DashboardScreen(Screen[None]):
 
     def _current_state(self) -> IncidentState | None:
         return self.room.registry.incidents.get(self.incident) if self.room.registry else None
+
+    def _label(self, e: Event) -> str | None:
+        """H/F numbers in the timeline's kind column: the scribe at 80 columns reads them there."""
+        kind = e.kind
+        if kind in ("hypothesis.confirmed", "hypothesis.rejected"):
+            return f"H{e.data.get('number')}{'✓' if kind.endswith('confirmed') else '✗'}"
+        if kind == "followup.done":
+            return f"F{e.data.get('number')}✓"
+        if kind not in ("hypothesis", "followup") or e.seq is None:
+            return None
+        items = self.state.hypotheses if kind == "hypothesis" else self.state.followups
+        i = bisect_left([x.seq for x in items], e.seq) if len(items) > 64 else None
+        found = items[i] if i is not None and i < len(items) else next((x for x in items if x.seq == e.seq), None)
+        if found is None or found.seq != e.seq:
+            return None
+        return f"{'H' if kind == 'hypothesis' else 'F'}{found.number}"
 
     def on_mount(self) -> None:
         self.sub_title = self.state.ref
