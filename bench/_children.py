@@ -1,6 +1,7 @@
 """Child processes of bench_timeline.py: each measures itself and prints one `RESULT {json}` line.
 
     python bench/_children.py open STORE EXPECTED_ROWS SPAWNED_AT
+    python bench/_children.py cut STORE EXPECTED_ROWS SPAWNED_AT   (the app, rows cut: no wrapping)
     python bench/_children.py log STORE EXPECTED_ROWS SPAWNED_AT
     python bench/_children.py floor STORE EXPECTED_ROWS SPAWNED_AT
 
@@ -47,7 +48,7 @@ async def _to_top(widget: Any) -> str:
     return widget.render_line(0).text.strip()
 
 
-def child_open(store: str, expected: int, spawned: float) -> dict[str, Any]:
+def child_open(store: str, expected: int, spawned: float, wrap: bool = True) -> dict[str, Any]:
     """The real app, started by the real CLI, with App.run swapped for a headless run_test."""
     result: dict[str, Any] = {"start_s": CHILD_START - spawned}
 
@@ -55,6 +56,8 @@ def child_open(store: str, expected: int, spawned: float) -> dict[str, Any]:
 
     from incident_tui.ui import app as app_module
     from incident_tui.ui.widgets.timeline import Timeline
+
+    Timeline.WRAP = wrap  # False: one cut line per event, the timeline before wrapping
 
     result["imported_s"] = time.time() - spawned
 
@@ -132,7 +135,11 @@ def child_floor(store: str, expected: int, spawned: float) -> dict[str, Any]:
     return result
 
 
-CHILDREN = {"open": child_open, "log": child_log, "floor": child_floor}
+def child_open_cut(store: str, expected: int, spawned: float) -> dict[str, Any]:
+    return child_open(store, expected, spawned, wrap=False)
+
+
+CHILDREN = {"open": child_open, "cut": child_open_cut, "log": child_log, "floor": child_floor}
 
 if __name__ == "__main__":
     mode, store_path, rows, spawned_at = sys.argv[1:5]

@@ -24,20 +24,29 @@ LINES = (
     "/decision keep traffic on the standby for another {n} minutes #failover",
     "error budget burn {n}% in the last hour #slo",
 )
+# A scribe's long note (~300 characters): wraps to several rows at 80 columns.
+LONG = (
+    "/obs failover {n} finished but replica lag kept growing: the old primary accepted writes for "
+    "about ninety seconds before fencing, so some orders exist only there; we will not fail back "
+    "until the DBA team has diffed both sides and support has the affected orders by region #db"
+)
 BATCH = 2_000  # events per append: one flock + fsync each, as a busy writer would do
 
 
-def _lines(count: int, rng: random.Random) -> Iterator[tuple[str, str]]:
+def _lines(count: int, rng: random.Random, long_every: int = 0) -> Iterator[tuple[str, str]]:
     for i in range(count):
-        yield rng.choice(AUTHORS), rng.choice(LINES).format(n=i % 997)
+        line = LONG if long_every and i % long_every == 0 else rng.choice(LINES)
+        yield rng.choice(AUTHORS), line.format(n=i % 997)
 
 
-def _fill(store: JsonStore, reg: Registry, incident: str, count: int, start: datetime, rng: random.Random) -> None:
+def _fill(
+    store: JsonStore, reg: Registry, incident: str, count: int, start: datetime, rng: random.Random, long_every: int
+) -> None:
     runbooks = default_runbooks()
     state = reg.incidents[incident]
     step = (datetime.now().astimezone() - start) / max(count, 1)  # spread up to now, none in the future
     batch: list[Event] = []
-    for i, (who, line) in enumerate(_lines(count, rng)):
+    for i, (who, line) in enumerate(_lines(count, rng, long_every)):
         parsed = parse(line, start)
         batch.extend(to_events(Command(parsed.name, parsed.args, start + i * step), state, who, runbooks))
         if len(batch) >= BATCH:
@@ -47,8 +56,9 @@ def _fill(store: JsonStore, reg: Registry, incident: str, count: int, start: dat
         reg.extend(store.append(batch))
 
 
-def write_store(path: Path, incidents: int, events: int, seed: int = 7) -> list[str]:
-    """`incidents` declared incidents sharing `events` events in total; returns their uuids."""
+def write_store(path: Path, incidents: int, events: int, seed: int = 7, long_every: int = 0) -> list[str]:
+    """`incidents` declared incidents sharing `events` events in total; returns their uuids.
+    `long_every`: every Nth line is a ~300-character note (0: none)."""
     rng = random.Random(seed)
     start = datetime.now().astimezone() - timedelta(hours=6)
     reg = Registry()
@@ -61,12 +71,15 @@ def write_store(path: Path, incidents: int, events: int, seed: int = 7) -> list[
             ids.append(declared.incident)
         per = (events - incidents) // max(incidents, 1)
         for incident in ids:
-            _fill(store, reg, incident, per, start, rng)
+            _fill(store, reg, incident, per, start, rng, long_every)
     return ids
 
 
-def append_live(path: Path, incident: str, rate: float, seconds: float, author: str = "pagerbot") -> int:
-    """Append `rate` notes a second to `incident` for `seconds`, as another process would."""
+def append_live(
+    path: Path, incident: str, rate: float, seconds: float, author: str = "pagerbot", long: bool = False
+) -> int:
+    """Append `rate` notes a second to `incident` for `seconds`, as another process would
+    (`long`: ~300-character notes, which wrap)."""
     reg = Registry()
     count = 0
     with JsonStore(path) as store:
@@ -76,7 +89,7 @@ def append_live(path: Path, incident: str, rate: float, seconds: float, author: 
         print("live", flush=True)  # loaded: the reader may start its clock
         t0 = time.monotonic()
         while time.monotonic() - t0 < seconds:
-            line = f"/obs live reading {count} from the load generator #live"
+            line = LONG.format(n=count) if long else f"/obs live reading {count} from the load generator #live"
             store.append(to_events(line, state, author, runbooks))
             count += 1
             time.sleep(max(0.0, (count / rate) - (time.monotonic() - t0)))
@@ -84,13 +97,13 @@ def append_live(path: Path, incident: str, rate: float, seconds: float, author: 
 
 
 def main(argv: list[str]) -> None:
-    """`store PATH INCIDENTS EVENTS` writes a store; `live PATH INCIDENT RATE SECONDS` appends live."""
+    """`store PATH INCIDENTS EVENTS` writes a store; `live PATH INCIDENT RATE SECONDS [long]` appends live."""
     if argv[0] == "store":
         t = time.perf_counter()
         write_store(Path(argv[1]), int(argv[2]), int(argv[3]))
         print(f"wrote {argv[3]} events in {time.perf_counter() - t:.1f} s")
     elif argv[0] == "live":
-        n = append_live(Path(argv[1]), argv[2], float(argv[3]), float(argv[4]))
+        n = append_live(Path(argv[1]), argv[2], float(argv[3]), float(argv[4]), long=argv[5:6] == ["long"])
         print(f"appended {n} events")
     else:
         raise SystemExit(f"unknown mode {argv[0]!r}")

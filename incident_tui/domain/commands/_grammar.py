@@ -26,6 +26,9 @@ def _local_now(now: datetime | None) -> datetime:
     return now if now.tzinfo is not None else now.astimezone()
 
 
+AHEAD_REFUSED = timedelta(minutes=60)  # `@TIME` up to this far ahead is refused, not yesterday
+
+
 def _backdate(stamp: str, now: datetime) -> datetime:
     try:
         if ":" in stamp and ("-" in stamp):
@@ -36,8 +39,16 @@ def _backdate(stamp: str, now: datetime) -> datetime:
         dt = now.replace(hour=hh, minute=mm, second=ss, microsecond=0)
     except ValueError:
         raise CommandError(f"@{stamp} is not a time; write @14:02 or @2026-11-26T23:50") from None
-    # A scribe catching up just after midnight means yesterday, not later today.
+    # `@14:02` is the most recent past 14:02 (a scribe catching up after midnight means
+    # yesterday). A time just ahead of the clock is clock skew or a typo: refuse it, never
+    # move it a day back in silence.
     if dt > now + timedelta(minutes=1):
+        if dt - now <= AHEAD_REFUSED:
+            ahead = int((dt - now).total_seconds() // 60) or 1
+            yesterday = (dt - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+            raise CommandError(
+                f"@{stamp} is {ahead} min ahead of the clock ({now:%H:%M}); for yesterday write @{yesterday}"
+            )
         dt -= timedelta(days=1)
     return dt
 

@@ -25,8 +25,10 @@ def _settle(kind: str):
     def to_events(inv: Invocation) -> list[Event]:
         n = parse_number(inv.args, "H", inv.usage)
         if inv.state.hypothesis(n) is None:
-            have = ", ".join(f"H{x.number}" for x in inv.state.hypotheses) or "none yet"
-            raise CommandError(f"no hypothesis H{n} (open ones: {have}); add one with /hypothesis TEXT")
+            have = ", ".join(f"H{x.number}" for x in inv.state.hypotheses if x.status == "open") or "none"
+            done = ", ".join(f"H{x.number}" for x in inv.state.hypotheses if x.status != "open")
+            settled = f"; settled: {done}" if done else ""
+            raise CommandError(f"no hypothesis H{n} (open ones: {have}{settled}); add one with /hypothesis TEXT")
         words = inv.args.split(None, 1)
         data: dict = {"number": n}
         if len(words) > 1:
