@@ -93,6 +93,7 @@ class CommandBar(TextArea, inherit_bindings=False):
         self._people = people
         self._pos: int | None = None  # index into history while walking it
         self._stash = ""  # what was typed before walking the history
+        self._rows = 1  # wrapped rows of the text when the bar was last laid out
 
     # -- the Input-like surface the screen and tests use ---------------------------
 
@@ -125,9 +126,14 @@ class CommandBar(TextArea, inherit_bindings=False):
     # -- events --------------------------------------------------------------------
 
     def _on_text_area_changed(self, event: TextArea.Changed) -> None:
-        # Height follows the wrapped text (auto, capped by max-height): re-layout when it changes.
+        # Height follows the wrapped text (auto, capped by max-height): lay the screen out
+        # again only when the number of rows changed, not for every key (a layout pass of
+        # the whole screen per key was most of the key-to-screen time).
         # The message goes on up: the screen saves the draft and shows usage from it.
-        self.refresh(layout=True)
+        rows = self.wrapped_document.height
+        if rows != self._rows:
+            self._rows = rows
+            self.refresh(layout=True)
 
     async def _on_key(self, event: events.Key) -> None:
         if event.key == "enter":
