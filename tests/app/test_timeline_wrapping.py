@@ -153,3 +153,14 @@ def test_row_heights_answer_like_a_plain_list() -> None:
         for y in range(sum(lines)):
             row = heights.find(y)
             assert starts[row] <= y < starts[row] + lines[row]
+
+
+async def test_at_40_columns_the_author_moves_into_the_text(make_app, store, runbooks):
+    overnight(store, runbooks)
+    app = make_app(user="bob")
+    async with app.run_test(size=(40, 12)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.query(Timeline))
+        tl = app.screen.query_one(Timeline)
+        await wait_for(pilot, lambda: any("F1" in line for line in on_screen(tl)))
+        (row,) = [line for line in on_screen(tl) if line.startswith("00:30")]
+        assert row.startswith("00:30  F1    bob: fence the old")  # 13 columns of gutter, then who

@@ -29,7 +29,7 @@ def keys_text(bindings: dict[str, ActiveBinding]) -> Text:
     editing: list[tuple[str, str]] = []
     for key, active in bindings.items():
         binding = active.binding
-        if not binding.description or binding.system or binding.action.startswith("focus_"):
+        if not binding.description or binding.system or "focus_" in binding.action:
             continue
         row = (key, binding.description)
         if isinstance(active.node, (App, Screen)):

@@ -130,6 +130,10 @@ class CommandBar(TextArea, inherit_bindings=False):
         # again only when the number of rows changed, not for every key (a layout pass of
         # the whole screen per key was most of the key-to-screen time).
         # The message goes on up: the screen saves the draft and shows usage from it.
+        if self.wrap_width and self.wrapped_document._width != self.wrap_width:
+            # Seen in tmux: the first text typed after start did not wrap (the document had
+            # been wrapped before the bar had its width, and no resize came after).
+            self._rewrap_and_refresh_virtual_size()
         rows = self.wrapped_document.height
         if rows != self._rows:
             self._rows = rows

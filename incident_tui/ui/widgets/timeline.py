@@ -46,6 +46,10 @@ AUTHOR_WIDTH = 10
 MARKER_WIDTH = 5
 # time (5), back-dated mark (1), space, author, space, kind, space: continuation lines hang under the text.
 GUTTER = 5 + 1 + 1 + AUTHOR_WIDTH + 1 + MARKER_WIDTH + 1
+# Below this width the author moves from the gutter to the start of the text ("bob: …"),
+# so a 40-column window keeps 25 columns of text instead of 15.
+NARROW = 60
+NARROW_GUTTER = 5 + 1 + 1 + MARKER_WIDTH + 1
 BODY_LIMIT = 64 * 1024
 _CACHE_ROWS = 2000
 BACKDATED_MARK = "↶"
@@ -369,7 +373,13 @@ class Timeline(ScrollView, can_focus=True):
     # -- layout: which rows are where ----------------------------------------------
 
     def _text_width(self) -> int:
-        return max(8, self.scrollable_content_region.width - GUTTER) if self.WRAP else 1 << 20
+        return max(8, self.scrollable_content_region.width - self._gutter()) if self.WRAP else 1 << 20
+
+    def _gutter(self) -> int:
+        return NARROW_GUTTER if self._narrow() else GUTTER
+
+    def _narrow(self) -> bool:
+        return self.WRAP and self.scrollable_content_region.width < NARROW
 
     def _set_virtual(self) -> None:
         size = Size(self.scrollable_content_region.width, self._heights.total())
@@ -555,9 +565,10 @@ class Timeline(ScrollView, can_focus=True):
             gutter.append_text(text)
             lines.append(text_strip(gutter, width, self.rich_style, self.app.console))
         else:
-            room = max(8, width - GUTTER)
+            gutter_width = self._gutter()
+            room = max(8, width - gutter_width)
             wrapped = text.wrap(self.app.console, room, overflow="fold") or [Text("")]
-            pad = Text(" " * GUTTER)
+            pad = Text(" " * gutter_width)
             for i, part in enumerate(wrapped):
                 line = gutter.copy() if i == 0 else pad.copy()
                 line.append_text(part)
@@ -601,8 +612,10 @@ class Timeline(ScrollView, can_focus=True):
         gutter.append(BACKDATED_MARK if backdated else " ", style("timeline--backdated"))
         gutter.append(" ")
         author = safe_text(e.author, AUTHOR_WIDTH, oneline=True)
-        gutter.append(f"{author:<{AUTHOR_WIDTH}.{AUTHOR_WIDTH}}", style("timeline--author"))
-        gutter.append(" ")
+        narrow = self._narrow()
+        if not narrow:
+            gutter.append(f"{author:<{AUTHOR_WIDTH}.{AUTHOR_WIDTH}}", style("timeline--author"))
+            gutter.append(" ")
         mark = self._label(e) or marker(e)
         if pending:
             # Marked in the kind column, so a long line cannot push the mark away.
@@ -615,7 +628,10 @@ class Timeline(ScrollView, can_focus=True):
         raw = body(e)
         # Cut rows stay one line (newlines shown as ⏎); wrapped rows keep the writer's lines.
         shown = safe_text(raw, BODY_LIMIT, oneline=not self.WRAP).replace("\t", " ").replace("\r", "")
-        return gutter, Text(shown, style=text_style)
+        text = Text(shown, style=text_style)
+        if narrow:
+            text = Text.assemble((f"{author}: ", style("timeline--author")), text)
+        return gutter, text
 
     def _line(self, e: Event, pending: bool, backdated: bool = False) -> Text:
         """The row as one line of text (gutter and body), as a cut row shows it."""
