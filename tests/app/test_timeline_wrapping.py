@@ -164,3 +164,28 @@ async def test_at_40_columns_the_author_moves_into_the_text(make_app, store, run
         await wait_for(pilot, lambda: any("F1" in line for line in on_screen(tl)))
         (row,) = [line for line in on_screen(tl) if line.startswith("00:30")]
         assert row.startswith("00:30  F1    bob: fence the old")  # 13 columns of gutter, then who
+
+
+async def test_scrolling_up_through_rows_not_yet_measured_moves_one_line_at_a_time(make_app, store, runbooks):
+    start = FIXED_NOW - timedelta(hours=3)
+    declared = declare_event("Long notes", "alice", "SEV2", at=start)
+    store.append([declared])
+    for n in range(60):
+        words = " ".join(f"w{n}.{i}" for i in range(8 + (n * 7) % 40))  # 1 to 4 rows each
+        log_at(store, runbooks, declared.incident, f"note {n} {words}", start + timedelta(minutes=n))
+    app = make_app(user="bob")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.query(Timeline))
+        tl = app.screen.query_one(Timeline)
+        await wait_for(pilot, lambda: tl.row_count == 61 and tl.following and tl.scroll_y == tl.max_scroll_y > 0)
+        seen = on_screen(tl)
+        for _ in range(40):  # up, one line at a time, into rows measured only as they appear
+            tl.scroll_to(y=tl.scroll_y - 1, animate=False, immediate=True)
+            await pilot.pause()
+            now = on_screen(tl)
+            assert now[1:] == seen[:-1]
+            seen = now
+        assert not tl.following and tl.new_below > 0
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: tl.following and tl.scroll_y == tl.max_scroll_y)
+        assert "note 59" in " ".join(on_screen(tl))

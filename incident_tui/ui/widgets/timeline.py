@@ -413,7 +413,7 @@ class Timeline(ScrollView, can_focus=True):
 
     def _settle_now(self, anchor: tuple[int, int] | None) -> None:
         heights, view = self._heights, max(1, self.scrollable_content_region.height)
-        n = self.row_count
+        n = min(self.row_count, len(heights))  # rows placed since the last flush wait for it
         if heights and n:
             if self.following:
                 lines, r = 0, n - 1
@@ -464,18 +464,19 @@ class Timeline(ScrollView, can_focus=True):
         # put the view straight back at the bottom.
         if int(new) < self.max_scroll_y and self.following:
             self.following = False
-        if heights and 0 < int(old) - int(new) <= 2 * view and self.row_count:
+        rows = min(self.row_count, len(heights))
+        if heights and 0 < int(old) - int(new) <= 2 * view and rows:
             # Up: rows above the old top may grow once measured; keep the old top's line
             # where the scroll put it, counted from that row (it is measured already).
             up = int(old) - int(new)
-            row = min(heights.find(int(old)), self.row_count - 1)
+            row = min(heights.find(int(old)), rows - 1)
             offset = int(old) - heights.start(row)
             r, need = row - 1, up + view
             while r >= 0 and need > 0:
                 need -= self._measure(r)
                 r -= 1
             target = heights.start(row) + offset - up
-            anchor_row = min(heights.find(max(0, target)), self.row_count - 1)
+            anchor_row = min(heights.find(max(0, target)), rows - 1)
             self._settle((anchor_row, max(0, target) - heights.start(anchor_row)))
         elif heights:
             self._settle()  # down, or a jump (Home, the scrollbar): the line asked for goes on top
