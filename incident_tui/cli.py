@@ -31,18 +31,24 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _global_options(p: argparse.ArgumentParser, suppress: bool) -> None:
-    d = {"default": argparse.SUPPRESS} if suppress else {}
-    p.add_argument("--store", metavar="PATH", help="shared JSON store file", **d)
+    # After a command the global options are still accepted (`show 1 --store X`), but its
+    # --help lists only the command's own; `incident-tui --help` lists these.
+    d: dict = {"default": argparse.SUPPRESS} if suppress else {}
+
+    def text(help: str) -> str:
+        return argparse.SUPPRESS if suppress else help
+
+    p.add_argument("--store", metavar="PATH", help=text("shared JSON store file"), **d)
     p.add_argument(
         "--remote",
         metavar="URL[,URL...]",
-        help="incident-tui server to sync with (several: replicas, tried in turn)",
+        help=text("incident-tui server to sync with (several: replicas, tried in turn)"),
         **d,
     )
-    p.add_argument("--token", metavar="TOKEN", help="bearer token for --remote", **d)
-    p.add_argument("--user", metavar="NAME", help="who you are (default: login name)", **d)
-    p.add_argument("--theme", metavar="NAME", help="app theme", **d)
-    p.add_argument("--runbooks", metavar="DIR", help="folder of per-phase checklist files", **d)
+    p.add_argument("--token", metavar="TOKEN", help=text("bearer token for --remote"), **d)
+    p.add_argument("--user", metavar="NAME", help=text("who you are (default: login name)"), **d)
+    p.add_argument("--theme", metavar="NAME", help=text("app theme"), **d)
+    p.add_argument("--runbooks", metavar="DIR", help=text("folder of per-phase checklist files"), **d)
 
 
 def _command_list() -> str:
@@ -63,51 +69,58 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def verb(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, description=help, parents=[common])
+        return sub.add_parser(
+            name,
+            help=help,
+            description=help,
+            parents=[common],
+            epilog="The global options (--store, --remote, --token, --user, --theme, --runbooks) work here too: "
+            "incident-tui --help lists them.",
+        )
 
     p = verb("declare", "declare an incident; prints its number")
-    p.add_argument("title", nargs="+")
+    p.add_argument("title", nargs="+", help="what is broken, for whom (the words are joined)")
     p.add_argument("--severity", default="SEV3", help="SEV1 (critical) .. SEV5 (cosmetic); default SEV3")
-    p.add_argument("--summary", default="")
+    p.add_argument("--summary", default="", help="a first summary of the incident")
     p.add_argument(
         "--at", metavar="TIME", help="back-date the declaration, as @ does in the command language (HH:MM or ISO)"
     )
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help='print {"ref", "id", "queued"} instead of the number')
 
     p = verb("log", "apply one line of the command language to an incident")
     p.add_argument("incident", help="INC-7, 7 or the incident's uuid")
     p.add_argument("text", nargs="+", help="a note, or a command such as /decision TEXT")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the events written, as JSON")
     p.epilog = _command_list()
     p.formatter_class = argparse.RawDescriptionHelpFormatter
 
     p = verb("list", "active incidents (or --all)")
     p.add_argument("--all", action="store_true", help="include resolved, postmortem and closed")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="a JSON array of incident summaries (README: JSON output)")
 
     p = verb("show", "the folded state of an incident")
-    p.add_argument("incident")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("incident", help="INC-7, 7 or the incident's uuid")
+    p.add_argument("--json", action="store_true", help="the state as stable JSON (README: JSON output)")
 
     p = verb("events", "the raw event log")
-    p.add_argument("incident", nargs="?")
-    p.add_argument("--since", type=int, default=0, metavar="SEQ")
+    p.add_argument("incident", nargs="?", help="only this incident's events (default: the whole store)")
+    p.add_argument("--since", type=int, default=0, metavar="SEQ", help="only events after this seq")
     p.add_argument("--json", action="store_true", help="one JSON event a line")
 
     p = verb("snapshot", "handoff snapshot")
-    p.add_argument("incident")
-    p.add_argument("--format", choices=("md", "json"), default="md")
-    p.add_argument("--at-seq", type=int, default=None, metavar="N")
-    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("incident", help="INC-7, 7 or the incident's uuid")
+    p.add_argument("--format", choices=("md", "json"), default="md", help="Markdown (default) or stable JSON")
+    p.add_argument("--at-seq", type=int, default=None, metavar="N", help="the snapshot as it stood at seq N")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 
     p = verb("postmortem", "postmortem draft in Markdown, or its stable JSON")
-    p.add_argument("incident")
-    p.add_argument("--format", choices=("md", "json"), default="md")
-    p.add_argument("-o", "--output", metavar="FILE")
+    p.add_argument("incident", help="INC-7, 7 or the incident's uuid")
+    p.add_argument("--format", choices=("md", "json"), default="md", help="Markdown (default) or stable JSON")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 
     p = verb("serve", "the HTTP API over the store")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
     p.add_argument("--token-file", metavar="FILE", help="one `NAME TOKEN` line a person (mode 600)")
     p.add_argument("--public-url", metavar="URL", help="the URL clients use (behind a proxy): its host is answered")
     p.add_argument(
@@ -118,8 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ssh-host-key", metavar="FILE", help="SSH host key (default: created in the data dir)")
     p.add_argument("--ssh-host", metavar="HOST", help="address for SSH (default: --host)")
     p.add_argument("--ssh-idle-timeout", type=float, default=3600, metavar="SECONDS", help="0: never")
-    p.add_argument("--ssh-max-sessions", type=int, default=64, metavar="N")
-    p.add_argument("--ssh-max-per-person", type=int, default=3, metavar="N")
+    p.add_argument("--ssh-max-sessions", type=int, default=64, metavar="N", help="SSH sessions at once (default 64)")
+    p.add_argument(
+        "--ssh-max-per-person", type=int, default=3, metavar="N", help="SSH sessions per person at once (default 3)"
+    )
     p.add_argument(
         "--database",
         metavar="DSN",
@@ -132,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = verb("deliveries", "notifications that failed or wait to be retried (serve's delivery outbox)")
     p.add_argument("--all", action="store_true", help="also the ones queued and not yet tried")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="a JSON array instead of the table")
 
     p = verb("demo", "write a realistic demo incident into the store")
     p.add_argument(

@@ -118,3 +118,21 @@ def test_show_json_reports_an_automatic_item_as_done(tmp_path: Path, capsys: pyt
             "by": None,
         }
     ]
+
+
+def test_every_cli_option_has_help_and_each_command_lists_only_its_own(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from incident_tui.cli import build_parser
+
+    parser = build_parser()
+    (verbs,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    for name, sub in [("incident-tui", parser), *verbs.choices.items()]:
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction) or action.dest == "help":
+                continue
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+    with pytest.raises(SystemExit):
+        main(["show", "--help"])
+    shown = capsys.readouterr().out
+    assert "--json" in shown and "--theme NAME" not in shown and "--remote URL" not in shown
