@@ -45,6 +45,13 @@ ALPHABET = "abcdefghijklmnopqrstuvwxyz"
 WORD = 40  # characters typed before ctrl+u clears the bar (stays well inside 80 columns)
 
 
+# The app as the CLI starts it, with the timeline's rows cut to one line (the A/B baseline).
+CUT_APP = (
+    "import sys; from incident_tui.ui.widgets.timeline import Timeline; Timeline.WRAP = False; "
+    "from incident_tui.cli import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
 def run_child(mode: str, store: Path, rows: int, env: dict[str, str]) -> dict:
     spawned = time.time()
     out = subprocess.run(
@@ -139,6 +146,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=20.0)
     ap.add_argument("--open-runs", type=int, default=3)
     ap.add_argument("--skip-keys", action="store_true")
+    ap.add_argument("--skip-open", action="store_true")
     ap.add_argument("--long-every", type=int, default=10, help="every Nth stored line is a ~300-character note")
     a = ap.parse_args()
     app_bin = shutil.which("incident-tui", path=str(Path(sys.executable).parent)) or "incident-tui"
@@ -160,59 +168,69 @@ def main() -> None:
             "XDG_DATA_HOME": str(home / "data"),
         }
 
-        print(
-            f"\nopen an incident of {rows} timeline rows until scrolled to the top "
-            f"(seconds from spawn, median of {a.open_runs} interleaved runs)"
-        )
-        runs: dict[str, list[dict]] = {"floor": [], "log": [], "cut": [], "open": []}
-        for _ in range(a.open_runs):
-            for mode, results in runs.items():
-                results.append(run_child(mode, store, rows, env))
-        floor, log, cut, app = (median_run(runs[m]) for m in ("floor", "log", "cut", "open"))
-        print(f"  {'store read + fold, no Textual':<34} {floor['top_s']:6.2f} s  peak {floor['rss_mb']:5.0f} MB  floor")
-        print(
-            f"  {'Textual Log.write_lines baseline':<34} {log['top_s']:6.2f} s  peak {log['rss_mb']:5.0f} MB  baseline"
-        )
-        print(
-            f"  {'incident-tui, rows cut (no wrap)':<34} {cut['top_s']:6.2f} s  peak {cut['rss_mb']:5.0f} MB  "
-            f"baseline (first paint {cut['covered_s']:.2f} s)"
-        )
-        # Wrapping may cost at most 10% over the cut rows, in time to first paint and in memory.
-        paint_ratio = app["covered_s"] / cut["covered_s"]
-        rss_ratio = app["rss_mb"] / cut["rss_mb"]
-        ok = app["top_s"] < OPEN_TARGET_S and app["rss_mb"] < RSS_TARGET_MB
-        verdict = "met" if ok else "MISSED"
-        print(f"  {'incident-tui, rows wrapped':<34} {app['top_s']:6.2f} s  peak {app['rss_mb']:5.0f} MB  {verdict}")
-        wrap_verdict = "met" if max(paint_ratio, rss_ratio) <= 1.10 else "MISSED"
-        print(
-            f"    wrapped / cut: first paint {paint_ratio:.2f}x, peak memory {rss_ratio:.2f}x "
-            f"(target <= 1.10x) {wrap_verdict}; "
-            f"wrapped / Log: {app['top_s'] / log['top_s']:.2f}x time, {app['rss_mb'] / log['rss_mb']:.2f}x memory"
-        )
-        print(
-            f"    imports done {app['imported_s']:.2f} s, App.run called {app['app_run_s']:.2f} s, "
-            f"timeline covers {app['rows']} rows {app['covered_s']:.2f} s, at top {app['top_s']:.2f} s"
-        )
-        print(f"    top row: {app['top_line'][:90]!r}")
-        print(f"    targets: < {OPEN_TARGET_S} s, peak < {RSS_TARGET_MB:.0f} MB")
+        if not a.skip_open:
+            open_figures(a, store, rows, env)
         if a.skip_keys:
             return
+        keys_figures(a, store, incident, env, app_bin)
 
-        print(f"\nkey to screen in the command bar through a pty, one key every {KEY_INTERVAL * 1000:.0f} ms")
-        minimal = typing_run(
-            [sys.executable, str(HERE / "minimal_app.py"), "--input"], env, "type here", a.baseline_seconds, None
-        )
-        show_keys("minimal app with an Input", minimal, judged=False)
-        app_cmd = [app_bin, "--store", str(store), "--user", "bench"]
-        idle = typing_run(app_cmd, env, "type a note", a.baseline_seconds, None)
-        show_keys("incident-tui, no live load", idle, judged=False)
-        writer = [sys.executable, str(HERE / "_fixtures.py"), "live", str(store), incident, str(a.rate)]
-        writer.append(str(a.live_seconds + 5))
-        writer.append("long")  # ~300-character notes: each arrives as several wrapped rows
-        busy = typing_run(app_cmd, env, "type a note", a.live_seconds, writer)
-        show_keys(f"incident-tui, {a.rate:.0f} long notes/s arriving", busy, judged=True)
-        print(f"    target: p99 < {KEY_TARGET_MS:.0f} ms over {a.live_seconds:.0f} s")
-        print(f"load average {os.getloadavg()[0]:.2f} at the end")
+
+def open_figures(a: argparse.Namespace, store: Path, rows: int, env: dict[str, str]) -> None:
+    print(
+        f"\nopen an incident of {rows} timeline rows until scrolled to the top "
+        f"(seconds from spawn, median of {a.open_runs} interleaved runs)"
+    )
+    runs: dict[str, list[dict]] = {"floor": [], "log": [], "cut": [], "open": []}
+    for _ in range(a.open_runs):
+        for mode, results in runs.items():
+            results.append(run_child(mode, store, rows, env))
+    floor, log, cut, app = (median_run(runs[m]) for m in ("floor", "log", "cut", "open"))
+    print(f"  {'store read + fold, no Textual':<34} {floor['top_s']:6.2f} s  peak {floor['rss_mb']:5.0f} MB  floor")
+    print(f"  {'Textual Log.write_lines baseline':<34} {log['top_s']:6.2f} s  peak {log['rss_mb']:5.0f} MB  baseline")
+    print(
+        f"  {'incident-tui, rows cut (no wrap)':<34} {cut['top_s']:6.2f} s  peak {cut['rss_mb']:5.0f} MB  "
+        f"baseline (first paint {cut['covered_s']:.2f} s)"
+    )
+    # Wrapping may cost at most 10% over the cut rows, in time to first paint and in memory.
+    paint_ratio = app["covered_s"] / cut["covered_s"]
+    rss_ratio = app["rss_mb"] / cut["rss_mb"]
+    ok = app["top_s"] < OPEN_TARGET_S and app["rss_mb"] < RSS_TARGET_MB
+    verdict = "met" if ok else "MISSED"
+    print(f"  {'incident-tui, rows wrapped':<34} {app['top_s']:6.2f} s  peak {app['rss_mb']:5.0f} MB  {verdict}")
+    wrap_verdict = "met" if max(paint_ratio, rss_ratio) <= 1.10 else "MISSED"
+    print(
+        f"    wrapped / cut: first paint {paint_ratio:.2f}x, peak memory {rss_ratio:.2f}x "
+        f"(target <= 1.10x) {wrap_verdict}; "
+        f"wrapped / Log: {app['top_s'] / log['top_s']:.2f}x time, {app['rss_mb'] / log['rss_mb']:.2f}x memory"
+    )
+    print(
+        f"    imports done {app['imported_s']:.2f} s, App.run called {app['app_run_s']:.2f} s, "
+        f"timeline covers {app['rows']} rows {app['covered_s']:.2f} s, at top {app['top_s']:.2f} s"
+    )
+    print(f"    top row: {app['top_line'][:90]!r}")
+    print(f"    targets: < {OPEN_TARGET_S} s, peak < {RSS_TARGET_MB:.0f} MB")
+
+
+def keys_figures(a: argparse.Namespace, store: Path, incident: str, env: dict[str, str], app_bin: str) -> None:
+    print(f"\nkey to screen in the command bar through a pty, one key every {KEY_INTERVAL * 1000:.0f} ms")
+    minimal = typing_run(
+        [sys.executable, str(HERE / "minimal_app.py"), "--input"], env, "type here", a.baseline_seconds, None
+    )
+    show_keys("minimal app with an Input", minimal, judged=False)
+    app_cmd = [app_bin, "--store", str(store), "--user", "bench"]
+    idle = typing_run(app_cmd, env, "type a note", a.baseline_seconds, None)
+    show_keys("incident-tui, no live load", idle, judged=False)
+    writer = [sys.executable, str(HERE / "_fixtures.py"), "live", str(store), incident, str(a.rate)]
+    writer.append(str(a.live_seconds + 5))
+    writer.append("long")  # ~300-character notes: each arrives as several wrapped rows
+    # The same app with its rows cut (no wrapping), the same long notes arriving: what wrapping costs.
+    cut_cmd = [sys.executable, "-c", CUT_APP, "--store", str(store), "--user", "bench"]
+    cut = typing_run(cut_cmd, env, "type a note", a.live_seconds, writer)
+    show_keys(f"rows cut, {a.rate:.0f} long notes/s arriving", cut, judged=False)
+    busy = typing_run(app_cmd, env, "type a note", a.live_seconds, writer)
+    show_keys(f"incident-tui, {a.rate:.0f} long notes/s arriving", busy, judged=True)
+    print(f"    target: p99 < {KEY_TARGET_MS:.0f} ms over {a.live_seconds:.0f} s")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":
