@@ -5,7 +5,6 @@ domain and store code the app uses (SPEC 5). Exit codes: 0 ok, 1 runtime failure
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -14,10 +13,11 @@ from typing import NoReturn
 
 from . import __version__, gcpolicy
 from .config import ConfigError, load_config
-from .domain.events import Event, now_utc
+from .domain.events import Event, EventError, now_utc
 from .domain.model import PHASES, ROLES
+from .domain.schema import check_foldable
 from .domain.serialize import age_text, checklist_view, incident_state, incident_summary
-from .domain.text import safe_text
+from .domain.text import escape_json_text, json_text, safe_text
 from .session import Session, UsageError
 from .store import StoreError
 
@@ -175,12 +175,12 @@ def cmd_declare(ctx: Session, a: argparse.Namespace) -> int:
         # Queued offline: the number is the server's to give (someone else may declare
         # first), and a guessed INC-N could send later lines to another incident.
         print(f"incident-tui: refer to it by its id until it is sent: {event.incident}", file=sys.stderr)
-        print(json.dumps({"ref": None, "id": event.incident, "queued": True}) if a.json else event.incident)
+        print(json_text({"ref": None, "id": event.incident, "queued": True}) if a.json else event.incident)
         return 0
     state = ctx.registry.incidents.get(event.incident)
     ref = state.ref if state else event.incident
     if a.json:
-        print(json.dumps({"ref": ref, "id": event.incident, "queued": False}))
+        print(json_text({"ref": ref, "id": event.incident, "queued": False}))
     else:
         print(ref)
     return 0
@@ -196,7 +196,7 @@ def cmd_log(ctx: Session, a: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     stored = ctx.append(events)
     if a.json:
-        print(json.dumps([e.to_dict() for e in stored]))
+        print(json_text([e.to_dict() for e in stored]))
     else:
         seqs = ", ".join(str(e.seq) if e.seq else "pending" for e in stored)
         print(f"{state.ref}: {', '.join(e.kind for e in stored)} (seq {seqs})")
@@ -207,7 +207,7 @@ def cmd_list(ctx: Session, a: argparse.Namespace) -> int:
     now = now_utc()
     states = ctx.registry.order if a.all else ctx.registry.active()
     if a.json:
-        print(json.dumps([incident_summary(s, now) for s in states], ensure_ascii=False))
+        print(json_text([incident_summary(s, now) for s in states]))
         return 0
     if not states:
         print("no active incidents" + ("" if a.all else " (--all shows every incident)"))
@@ -228,7 +228,7 @@ def cmd_show(ctx: Session, a: argparse.Namespace) -> int:
     s = ctx.incident(a.incident)
     now = now_utc()
     if a.json:
-        print(json.dumps(incident_state(s, ctx.runbooks, now), ensure_ascii=False))
+        print(json_text(incident_state(s, ctx.runbooks, now)))
         return 0
     t = lambda x: safe_text(x, oneline=True)  # noqa: E731
     out = [
@@ -272,14 +272,18 @@ def cmd_show(ctx: Session, a: argparse.Namespace) -> int:
 
 def event_line(e: Event) -> str:
     """One event as a line of text: `seq time author kind text`."""
-    local = e.when.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    try:  # the raw log may hold what this version cannot fold: shown as it is, never fatal
+        local = check_foldable(e).astimezone().strftime("%Y-%m-%d %H:%M:%S")
+    except EventError:
+        local = safe_text(e.at or "?", 19, oneline=True).ljust(19)
     data = {k: v for k, v in e.data.items() if k not in ("text", "tags")}
     text = e.data.get("text", "")
     detail = " ".join(f"{k}={v}" for k, v in data.items())
     body = " ".join(x for x in (detail, str(text)) if x)
     seq = e.seq if e.seq is not None else "pending"
     who = safe_text(e.author, 24, oneline=True)
-    return f"{seq:>6}  {local}  {who:<10} {e.kind:<20} {safe_text(body, oneline=True)}"
+    kind = safe_text(e.kind or "?", 40, oneline=True)
+    return f"{seq:>6}  {local}  {who:<10} {kind:<20} {safe_text(body, oneline=True)}"
 
 
 def cmd_events(ctx: Session, a: argparse.Namespace) -> int:
@@ -292,7 +296,10 @@ def cmd_events(ctx: Session, a: argparse.Namespace) -> int:
     out = sys.stdout
     for e in events:
         if a.json:
-            out.write(json.dumps(e.to_dict(), ensure_ascii=False) + "\n")
+            try:
+                out.write(json_text(e.to_dict()) + "\n")
+            except (RecursionError, ValueError):  # an older writer's data nested past any use
+                out.write(json_text({**e.to_dict(), "data": {"unprintable": "nested too deep"}}) + "\n")
         else:
             out.write(event_line(e) + "\n")
     return 0
@@ -322,6 +329,7 @@ def cmd_snapshot(ctx: Session, a: argparse.Namespace) -> int:
     events = ctx.store.read(0, a.at_seq) if a.at_seq is not None else ctx.store.read()
     try:
         text = snapshot_document(events, state.id, ctx.runbooks, now_utc(), a.format, a.at_seq)
+        text = escape_json_text(text) if a.format == "json" else text
     except IncidentNotFound:  # declared only in this client's outbox: nothing stored to snapshot yet
         raise UsageError(f"{state.ref} is not in the store yet (its declaration is still queued)") from None
     _write_doc(text, a.output)
@@ -335,8 +343,10 @@ def cmd_postmortem(ctx: Session, a: argparse.Namespace) -> int:
     # Read once: from the JSON store's index the timeline is read from the log on each of
     # the renderer's passes.
     state.timeline = list(state.timeline)
-    render = postmortem_json if a.format == "json" else postmortem_document
-    _write_doc(render(state, ctx.runbooks, now_utc()), a.output)
+    if a.format == "json":
+        _write_doc(escape_json_text(postmortem_json(state, ctx.runbooks, now_utc())), a.output)
+    else:
+        _write_doc(postmortem_document(state, ctx.runbooks, now_utc()), a.output)
     return 0
 
 
@@ -452,10 +462,15 @@ def main(argv: Sequence[str] | None = None, *, process_policy: bool = False) -> 
             gcpolicy.short_lived()
         return VERBS[args.command](ctx, args)
     except (UsageError, ConfigError) as exc:
-        print(f"incident-tui: {exc}", file=sys.stderr)
+        # Errors may quote what was typed or stored: shown, never obeyed by the terminal.
+        print(f"incident-tui: {safe_text(str(exc), 2000, oneline=True)}", file=sys.stderr)
         return 2
     except StoreError as exc:
-        print(f"incident-tui: {exc}", file=sys.stderr)
+        print(f"incident-tui: {safe_text(str(exc), 2000, oneline=True)}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a file the verb itself reads or writes (a runbook, -o FILE, the data dir)
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"incident-tui: cannot use{safe_text(where, 500, oneline=True)}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

@@ -12,7 +12,7 @@ from typing import Any
 from platformdirs import user_config_path, user_data_path
 
 APP = "incident-tui"
-CONFIG_KEYS = ("store", "remote", "token", "user", "theme", "runbooks")
+CONFIG_KEYS = ("store", "remote", "token", "token_file", "user", "theme", "runbooks")
 # Tables read by `serve` (SPEC 11), checked by server/integrations.py.
 TABLE_KEYS = ("notify", "delivery", "alerts")
 
@@ -75,6 +75,30 @@ def _read_file(path: Path) -> dict[str, Any]:
     return doc
 
 
+def read_token_file(path: Path) -> str:
+    """A client's token kept out of argv (where `ps` shows it to everyone on the host): the
+    first line of a file only its owner can read, as ssh insists for keys."""
+    try:
+        st = path.stat()
+        if st.st_mode & 0o077:
+            raise ConfigError(
+                f"token file {path} can be read by others (mode {st.st_mode & 0o777:04o}); chmod 600 {path}"
+            )
+        lines = [ln.strip() for ln in path.read_text("utf-8").splitlines()]
+    except OSError as exc:
+        raise ConfigError(f"cannot read token file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"token file {path} is not text") from None
+    token = next((ln for ln in lines if ln and not ln.startswith("#")), "")
+    if not token or any(c.isspace() for c in token):
+        raise ConfigError(f"token file {path} must hold one token on its first line")
+    return token
+
+
+def _token_file(value: str | None) -> str | None:
+    return read_token_file(Path(value).expanduser()) if value else None
+
+
 def load_config(**flags: str | None) -> Config:
     """Resolve settings; `flags` are the command-line values (None where not given)."""
     path = config_file()
@@ -88,7 +112,10 @@ def load_config(**flags: str | None) -> Config:
     return Config(
         store=Path(store).expanduser() if store else default_store_path(),
         remote=pick("remote"),
-        token=pick("token"),
+        token=flags.get("token")
+        or os.environ.get("INCIDENT_TUI_TOKEN")
+        or _token_file(pick("token_file"))
+        or file.get("token"),
         user=pick("user") or default_user(),
         theme=pick("theme"),
         runbooks=Path(runbooks).expanduser() if runbooks else None,

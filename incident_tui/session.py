@@ -11,9 +11,15 @@ from functools import cached_property
 
 from .config import Config
 from .domain.checklists import RunbookError, Runbooks, load_runbooks
-from .domain.events import Event
+from .domain.events import Event, EventError
 from .domain.fold import IncidentState, Registry
+from .domain.schema import validate_event
+from .domain.text import safe_text
 from .store import Store, folded, open_store
+
+
+def warn(message: str) -> None:
+    print(f"incident-tui: warning: {safe_text(message, 500, oneline=True)}", file=sys.stderr)
 
 
 class UsageError(Exception):
@@ -54,11 +60,16 @@ class Session:
         return state
 
     def append(self, events: Sequence[Event]) -> list[Event]:
+        for e in events:  # the door: a refused event is a usage error (exit 2), nothing written
+            try:
+                validate_event(e.to_dict())
+            except EventError as exc:
+                raise UsageError(f"refused: {exc}") from None
         stored = self.store.append(events)
         queued = [e for e in stored if e.seq is None]
         if queued:
             print(
-                f"incident-tui: queued {len(queued)} event(s): {self.config.remote} is unreachable; "
+                f"incident-tui: queued {len(queued)} event(s): {self.store.location} is unreachable; "
                 "they will be sent, in order, by the next run that reaches it",
                 file=sys.stderr,
             )

@@ -9,11 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .model import KIND_FIELDS, KINDS, LESSONS, PHASES, SEVERITIES
-
-MAX_TEXT = 64 * 1024
-# Roles are not listed: a team may name its own, and the fold shows whatever was assigned.
-_ALLOWED_VALUES = {"severity": SEVERITIES, "phase": PHASES, "lesson": tuple(LESSONS)}
+MAX_TEXT = 64 * 1024  # bytes of UTF-8: the schema's TEXT_MAX_BYTES (domain/schema.py)
 
 
 class EventError(ValueError):
@@ -82,47 +78,11 @@ class Event:
 
     @classmethod
     def from_dict(cls, d: Any, *, require_seq: bool = False) -> Event:
-        """Validate a wire/stored event; raises EventError with a one-line reason."""
-        if not isinstance(d, dict):
-            raise EventError("an event must be a JSON object")
-        for key in ("id", "incident", "at", "author", "kind"):
-            if not isinstance(d.get(key), str) or not d[key]:
-                raise EventError(f"event field {key!r} is missing or not a non-empty string")
-        data = d.get("data", {})
-        if not isinstance(data, dict):
-            raise EventError("event field 'data' must be an object")
-        kind = d["kind"]
-        if kind not in KINDS:
-            raise EventError(f"unknown event kind {kind!r}")
-        for name, typ in KIND_FIELDS[kind].items():
-            value = data.get(name)
-            # bool is an int subclass; a checklist flag must be a real bool and a number not one.
-            if not isinstance(value, typ) or (typ is int and isinstance(value, bool)):
-                raise EventError(f"{kind} event needs data.{name} ({typ.__name__})")
-        for name, allowed in _ALLOWED_VALUES.items():
-            if name in KIND_FIELDS[kind] and data[name] not in allowed:
-                raise EventError(f"{kind} event has unknown {name} {data[name]!r}")
-        text = data.get("text")
-        if isinstance(text, str) and len(text) > MAX_TEXT:
-            raise EventError(f"event text is {len(text)} characters; the limit is {MAX_TEXT}")
-        try:
-            parse_at(d["at"])
-        except ValueError:
-            raise EventError(f"event field 'at' is not an ISO 8601 time: {d['at']!r}") from None
-        seq = d.get("seq")
-        if seq is not None and (not isinstance(seq, int) or isinstance(seq, bool) or seq < 1):
-            raise EventError("event field 'seq' must be a positive integer")
-        if require_seq and seq is None:
-            raise EventError("stored event has no seq")
-        return cls(
-            id=d["id"],
-            incident=d["incident"],
-            at=d["at"],
-            author=d["author"],
-            kind=kind,
-            data=data,
-            seq=seq,
-        )
+        """Validate a wire/stored event against the one schema (domain/schema.py);
+        raises EventError with a one-line reason."""
+        from .schema import validate_event  # schema builds Events: imported late, not in a circle
+
+        return validate_event(d, require_seq=require_seq)
 
 
 _FIELDS = ("id", "incident", "at", "author", "kind", "data", "seq")
@@ -146,18 +106,33 @@ def build_event(id: str, incident: str, at: str, author: str, kind: str, data: d
 
 
 def stored_event(d: dict[str, Any]) -> Event:
-    """An event a store already validated on append (a log line, a server's stream), with
-    only the checks the fold relies on; raises KeyError, TypeError or ValueError."""
-    if not (str is type(d["id"]) is type(d["incident"]) is type(d["at"]) is type(d["author"])):
-        raise ValueError("event fields id, incident, at and author must be strings")
-    kind, data = d["kind"], d["data"]
-    for name, typ in KIND_FIELDS[kind].items():  # KeyError: an unknown kind or a missing field
-        if type(data[name]) is not typ:
-            raise ValueError(f"{kind} event needs data.{name} ({typ.__name__})")
+    """An event as a log holds it (a store's line, a server's stream). Only its `seq` is
+    required, which places it in the log; whether it can be folded is the fold's question
+    (`schema.check_foldable`), so one event a broken writer left never stops a reader.
+    An envelope of the wrong shape gives a placeholder with no kind (strings and a dict
+    throughout, so every reader can show and skip it). Raises KeyError, TypeError or
+    ValueError when the line has no integer seq."""
     seq = d["seq"]
     if type(seq) is not int:
         raise ValueError("event field 'seq' must be an integer")
-    return build_event(d["id"], d["incident"], d["at"], d["author"], kind, data, seq)
+    get = d.get
+    id_, incident, at, author, kind, data = (
+        get("id"),
+        get("incident"),
+        get("at"),
+        get("author"),
+        get("kind"),
+        get("data", {}),
+    )
+    if not (str is type(id_) is type(incident) is type(at) is type(author) is type(kind)) or type(data) is not dict:
+        return placeholder_event(seq, id_ if type(id_) is str else "")
+    return build_event(id_, incident, at, author, kind, data, seq)
+
+
+def placeholder_event(seq: int, id: str = "") -> Event:
+    """What a reader keeps at `seq` for a line it cannot read as an event: the fold skips
+    it (it has no kind) and the log keeps its order."""
+    return build_event(id, "", "", "", "", {}, seq)
 
 
 def new_event(

@@ -8,17 +8,19 @@ catalogue (`domain/commands/`, `FOLDS`); an `incident.declared` starts a state h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from .commands import FOLDS
-from .events import Event, parse_at
+from .events import Event, EventError, parse_at
+from .schema import check_foldable
 from .state import CheckMark, FollowUp, Hypothesis, IncidentState, RoleChange, note_person
 
 __all__ = ["CheckMark", "FollowUp", "Hypothesis", "IncidentState", "Registry", "RoleChange", "apply", "declare", "fold"]
 
 
-def declare(event: Event, number: int) -> IncidentState:
-    at = parse_at(event.at)
+def declare(event: Event, number: int, at: datetime | None = None) -> IncidentState:
+    at = at or parse_at(event.at)
     seq = event.seq or 0
     state = IncidentState(
         id=event.incident,
@@ -39,15 +41,16 @@ def declare(event: Event, number: int) -> IncidentState:
     return state
 
 
-def apply(state: IncidentState, event: Event) -> None:
-    """Advance `state` by one event of its incident (events arrive in seq order)."""
+def apply(state: IncidentState, event: Event, at: datetime | None = None) -> None:
+    """Advance `state` by one event of its incident (events arrive in seq order).
+    The event has passed `schema.check_foldable` (`Registry.apply` sees to it)."""
     state.timeline.append(event)
     if event.seq is not None:
         state.last_seq = event.seq
     note_person(state, event.author)
     handler = FOLDS.get(event.kind)
     if handler is not None:
-        handler(state, event, parse_at(event.at))
+        handler(state, event, at or parse_at(event.at))
 
 
 class Registry:
@@ -57,27 +60,50 @@ class Registry:
     client that folds the same log derives the same `INC-N`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, warn: Callable[[str], None] | None = None) -> None:
         self.incidents: dict[str, IncidentState] = {}
         self.order: list[IncidentState] = []
         self.last_seq = 0
         self.orphans = 0  # events of an incident not (yet) declared: skipped, counted
+        # Events already in the log that this version cannot fold (an older or broken
+        # writer's): (seq, reason), each also told to `warn` once. Every other event folds.
+        self.skipped: list[tuple[int | None, str]] = []
+        self._warn = warn
+        self._ids: set[str] = set()
+
+    def _skip(self, event: Event, reason: str) -> None:
+        self.skipped.append((event.seq, reason))
+        if self._warn is not None:
+            where = f"seq {event.seq}" if event.seq is not None else "a pending event"
+            self._warn(f"{where}: skipped an event this version cannot fold: {reason}")
 
     def apply(self, event: Event) -> IncidentState | None:
-        if event.seq is not None:
+        if type(event.seq) is int:
             self.last_seq = max(self.last_seq, event.seq)
+        try:
+            at = check_foldable(event)
+        except EventError as exc:
+            self._skip(event, str(exc))
+            return None
+        if event.id in self._ids:
+            # A log holds an id once (appends are idempotent); a copy a broken writer left,
+            # or a pending event the server has since stored, folds once.
+            if event.seq is not None:
+                self._skip(event, f"event id {event.id} is already in the log (folded once)")
+            return None
+        self._ids.add(event.id)
         state = self.incidents.get(event.incident)
         if event.kind == "incident.declared":
             if state is not None:
                 return state  # a second declaration of the same incident id changes nothing
-            state = declare(event, len(self.order) + 1)
+            state = declare(event, len(self.order) + 1, at)
             self.incidents[event.incident] = state
             self.order.append(state)
             return state
         if state is None:
             self.orphans += 1
             return None
-        apply(state, event)
+        apply(state, event, at)
         return state
 
     def extend(self, events: Iterable[Event]) -> set[str]:
@@ -108,7 +134,7 @@ class Registry:
         return [s for s in self.order if s.active]
 
 
-def fold(events: Iterable[Event]) -> Registry:
-    reg = Registry()
+def fold(events: Iterable[Event], warn: Callable[[str], None] | None = None) -> Registry:
+    reg = Registry(warn)
     reg.extend(events)
     return reg

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
 
 SAFE_TEXT_LIMIT = 4000
 
@@ -58,6 +60,27 @@ def safe_text(text: object, limit: int = SAFE_TEXT_LIMIT, *, oneline: bool = Fal
     if oneline:
         s = s.replace("\r", "").replace("\n", " ⏎ ").replace("\t", " ")
     return s
+
+
+# JSON text that a terminal or a pipe can print as is: the json module escapes C0 itself;
+# DEL, C1 (0x9b is a one-byte CSI), bidi controls, line/paragraph separators and lone
+# surrogates (no UTF-8 form) become \uXXXX too. They only ever occur inside strings, so
+# escaping them after encoding is still the same JSON.
+_JSON_ESCAPES = {
+    cp: f"\\u{cp:04x}" for cp in (0x7F, *range(0x80, 0xA0), *_BIDI, 0x2028, 0x2029, *range(0xD800, 0xE000))
+}
+_JSON_NEEDS = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]")
+
+
+def escape_json_text(text: str) -> str:
+    """JSON already encoded (ensure_ascii=False), with what could act on a terminal escaped."""
+    return text.translate(_JSON_ESCAPES) if _JSON_NEEDS.search(text) else text
+
+
+def json_text(obj: object, **kwargs: Any) -> str:
+    """`json.dumps` for output a person's terminal may show: UTF-8 text kept readable,
+    every control character escaped as \\uXXXX."""
+    return escape_json_text(json.dumps(obj, ensure_ascii=False, **kwargs))
 
 
 _TAG = re.compile(r"(?<![\w#])#([A-Za-z0-9][\w.\-/]*)")

@@ -40,7 +40,8 @@ class Hub:
         freezer: LogFreezer | None = None,
     ) -> None:
         self.store = store
-        self.registry = Registry()
+        # The fold skips (and names) what it cannot fold; the log says so once per event.
+        self.registry = Registry(warn=lambda message: log.warning("incident-tui: warning: %s", message))
         self.lock = threading.Lock()  # guards _lines and registry against the watcher thread
         self._lines: list[bytes] = []  # JSON of the event with seq _base + i + 1
         # Events up to _base are served from the store's own lines (a JSON store with an

@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from ..domain.events import MAX_TEXT, Event, EventError
+from ..domain.schema import EventTooLarge
 
 MAX_BODY = 1024 * 1024
 MAX_EVENTS = 1000
@@ -69,7 +70,7 @@ def parse_batch(body: bytes, author: str | None) -> list[Event]:
         try:
             e = Event.from_dict(d)
         except EventError as exc:
-            raise ApiError(422, f"event {i}: {exc}", **which) from None
+            raise ApiError(413 if isinstance(exc, EventTooLarge) else 422, f"event {i}: {exc}", **which) from None
         try:
             # What the store and every stream will write must encode: orjson refuses nesting
             # past 254 levels and lone surrogates, which it parses. Refuse here, alone,

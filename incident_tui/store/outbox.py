@@ -7,6 +7,15 @@ against that server sends it again with the same id (the server stores an id onc
 Several processes (an app and CLI runs) may share a file: every change takes a flock,
 a removal appends an `{"acked": [ids]}` tombstone (or, once the file is large, rewrites
 it to a temporary name renamed over the old one), and an empty outbox is deleted.
+
+Nothing in it is ever dropped in silence: a line that cannot be read (a torn add, a
+damaged disk block) is moved to `<outbox>.damaged` byte for byte, and an event today's
+schema refuses (written by an older version) to `<outbox>.refused.jsonl` with its reason,
+each with one warning; an add never appends after a line that lacks its newline.
+
+All or none: the events of one add (one command: `/handoff` is a role change and its
+snapshot) are one line `{"batch": [...]}`, so a torn add loses the whole command, never
+half of it, and they are sent, refused and set aside together.
 """
 
 from __future__ import annotations
@@ -16,13 +25,15 @@ import fcntl
 import hashlib
 import os
 import re
+import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import orjson
 
 from ..domain.events import Event, EventError
+from ..domain.schema import validate_event
 
 COMPACT_AT = 256 * 1024  # past this size a removal rewrites the file instead of appending a tombstone
 
@@ -35,15 +46,21 @@ def outbox_path(data_dir: Path, user: str, url: str, folder: str = "outbox") -> 
     return data_dir / folder / f"{clean(user)}@{clean(host)}-{digest}.jsonl"
 
 
+def _stderr(message: str) -> None:
+    print(f"incident-tui: warning: {message}", file=sys.stderr)
+
+
 class Outbox:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, warn: Callable[[str], None] = _stderr) -> None:
         self.path = path
+        self._warn = warn
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lockfd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._mutex = threading.RLock()
         self._gen = -1  # the generation `_cache` was read or written at
         self._dirty = True  # a change of ours whose result is not in `_cache`: re-read
         self._cache: list[Event] = []
+        self._groups: dict[str, str] = {}  # event id -> the first id of its add (its command)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -57,11 +74,12 @@ class Outbox:
                 fcntl.flock(self._lockfd, fcntl.LOCK_UN)
 
     def add(self, events: Sequence[Event]) -> None:
-        data = b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events)
+        data = self._lines(events)
         with self._locked():
             known = self._known()
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                self._unglue(fd)
                 os.write(fd, data)
                 os.fsync(fd)
             finally:
@@ -71,7 +89,39 @@ class Outbox:
                 self._dirty = True
             else:
                 have = {e.id for e in known}
+                self._groups.update({e.id: events[0].id for e in events})
                 self._settle([*known, *(e for e in events if e.id not in have)], gen)
+
+    @staticmethod
+    def _lines(events: Sequence[Event]) -> bytes:
+        if len(events) == 1:
+            return orjson.dumps(events[0].to_dict()) + b"\n"
+        return orjson.dumps({"batch": [e.to_dict() for e in events]}) + b"\n"
+
+    def group_of(self, event: Event) -> str:
+        """The first id of the add that queued `event`: what is sent and refused together."""
+        return self._groups.get(event.id, event.id)
+
+    def _unglue(self, fd: int) -> None:
+        """Under the lock: a last line without its newline (an add cut short) is moved
+        aside before anything is appended, never glued to the next event."""
+        size = os.fstat(fd).st_size
+        if not size or os.pread(fd, 1, size - 1) == b"\n":
+            return
+        raw = os.pread(fd, size, 0)
+        start = raw.rfind(b"\n") + 1
+        self._move_aside([raw[start:]], "an unfinished last line")
+        os.ftruncate(fd, start)
+        self._dirty = True
+
+    def _move_aside(self, lines: list[bytes], what: str) -> None:
+        side = self.path.with_name(self.path.name + ".damaged")
+        with open(side, "ab") as f:
+            os.fchmod(f.fileno(), 0o600)
+            f.write(b"".join(line + b"\n" for line in lines))
+            f.flush()
+            os.fsync(f.fileno())
+        self._warn(f"outbox {self.path}: moved {len(lines)} unreadable line(s) ({what}) aside to {side.name}")
 
     def _generation(self) -> int:
         """A counter in the lock file that every change, by any process, bumps under the lock.
@@ -113,23 +163,78 @@ class Outbox:
             return []
         out: list[Event] = []
         seen: set[str] = set()
+        damaged: list[bytes] = []
+        refused: list[tuple[dict, str]] = []
+        groups: dict[str, str] = {}
         for line in raw.split(b"\n"):
             if not line.strip():
                 continue
             try:
                 d = orjson.loads(line)
                 if isinstance(d, dict) and isinstance(d.get("acked"), list):
-                    gone = set(d["acked"])
+                    gone = {x for x in d["acked"] if isinstance(x, str)}
                     out = [e for e in out if e.id not in gone]
                     seen -= gone
                     continue
-                e = Event.from_dict(d)
-            except (orjson.JSONDecodeError, EventError, TypeError):
-                continue  # a torn last line of a crashed add: that write was never acknowledged
-            if e.id not in seen:
-                seen.add(e.id)
-                out.append(e)
+                docs = d["batch"] if isinstance(d, dict) and isinstance(d.get("batch"), list) else [d]
+                if not docs:
+                    continue
+                # The drain's door: what the server would refuse, a whole command at a time.
+                events = [validate_event(x, allow_seq=False) for x in docs]
+            except orjson.JSONDecodeError:
+                damaged.append(line)  # a torn add, a damaged block: kept byte for byte, not dropped
+                continue
+            except EventError as exc:
+                if all(isinstance(x, dict) for x in docs):
+                    refused.extend((x, str(exc)) for x in docs)
+                else:
+                    damaged.append(line)
+                continue
+            for e in events:
+                if e.id not in seen:
+                    seen.add(e.id)
+                    out.append(e)
+                    groups[e.id] = events[0].id
+        self._groups = groups
+        if damaged or refused:
+            self._set_apart(out, damaged, refused)
         return out
+
+    def _set_apart(self, keep: list[Event], damaged: list[bytes], refused: list[tuple[dict, str]]) -> None:
+        """Under the lock: what cannot be sent leaves the outbox, kept beside it, said once."""
+        if damaged:
+            self._move_aside(damaged, "not JSON")
+        if refused:
+            side = self.path.with_suffix(".refused.jsonl")
+            with open(side, "ab") as f:
+                os.fchmod(f.fileno(), 0o600)
+                for d, reason in refused:
+                    f.write(orjson.dumps({"reason": reason, "event": d}) + b"\n")
+                f.flush()
+                os.fsync(f.fileno())
+            self._warn(
+                f"outbox {self.path}: set aside {len(refused)} event(s) this version refuses "
+                f"({refused[0][1]}) in {side.name}"
+            )
+        self._rewrite(keep)
+        self._bump()
+
+    def _rewrite(self, keep: Sequence[Event]) -> None:
+        if not keep:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+            return
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        commands: dict[str, list[Event]] = {}  # each command stays one line
+        for e in keep:
+            commands.setdefault(self.group_of(e), []).append(e)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"".join(self._lines(group) for group in commands.values()))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, self.path)
 
     def remove(self, ids: set[str]) -> None:
         if not ids:
@@ -151,14 +256,7 @@ class Outbox:
                     finally:
                         os.close(fd)
                 else:
-                    tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-                    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                    try:
-                        os.write(fd, b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in keep))
-                        os.fsync(fd)
-                    finally:
-                        os.close(fd)
-                    os.replace(tmp, self.path)
+                    self._rewrite(keep)
             finally:
                 gen = self._bump()
             self._settle(keep, gen)

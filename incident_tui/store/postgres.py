@@ -29,8 +29,8 @@ from typing import Any
 
 import orjson
 
-from ..domain.events import Event, EventError, stored_event
-from .base import LinkState, StoreCorrupt, StoreError, StoreUnavailable
+from ..domain.events import Event, EventError, placeholder_event, stored_event
+from .base import LinkState, StoreError, StoreUnavailable
 
 try:
     import psycopg
@@ -83,8 +83,10 @@ def _event(seq: int, body: str) -> Event:
         d = orjson.loads(body)
         d["seq"] = seq
         return stored_event(d)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise StoreCorrupt(f"database event seq {seq} does not parse: {exc}") from None
+    except (KeyError, TypeError, ValueError):
+        # The row's seq places it: a body this version cannot read is skipped by the fold
+        # (named by its seq), never allowed to stop every reader.
+        return placeholder_event(seq)
 
 
 class PostgresStore:

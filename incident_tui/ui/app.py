@@ -25,6 +25,7 @@ from .. import gcpolicy
 from ..domain.checklists import Runbooks
 from ..domain.events import Event, now_utc
 from ..domain.fold import Registry
+from ..domain.text import safe_text
 from ..store import folded
 from ..store.base import Store
 from . import documents
@@ -41,6 +42,7 @@ from .messages import (
     OpenIncident,
     ShowDocument,
     StoreLoaded,
+    StoreNotice,
     SubmitLine,
     SyncFailed,
 )
@@ -52,6 +54,8 @@ from .sync import follow_store
 from .theming import ThemeError
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from ..config import Config
     from ..session import Session
     from ..store.deliveries import DeliveryWatch
@@ -110,6 +114,7 @@ class WarRoomApp(App[int]):
         folded (run_app's; the app itself never touches the collector)."""
         super().__init__()
         self.store = store
+        drafts = drafts.for_user(user) if drafts is not None else None  # per person, not per account
         self.room = Room(runbooks, user, clock, tz, drafts, store.location)
         self._config = config
         self._theme_warnings: list[str] = []
@@ -132,6 +137,36 @@ class WarRoomApp(App[int]):
         self._delivery_watch: DeliveryWatch | None = None
         self._typed_here: set[str] = set()  # ids of events written from this window
         self._quit_when_sent = False  # ctrl+q chose to wait for the outbox to empty
+        self._skipped_told = 0
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast, whoever raises it: its text may quote a store, a server or what was
+        typed, so it is shown through `safe_text`, never as markup or terminal control."""
+        super().notify(
+            safe_text(message, 1000),
+            title=safe_text(title, 100, oneline=True),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
+
+    def _tell_skipped(self) -> None:
+        """Events in the log this version cannot fold: said once each, never fatal."""
+        if self.registry is None or len(self.registry.skipped) <= self._skipped_told:
+            return
+        new = self.registry.skipped[self._skipped_told :]
+        self._skipped_told = len(self.registry.skipped)
+        seq, reason = new[0]
+        more = f" (and {len(new) - 1} more)" if len(new) > 1 else ""
+        self.notify(f"seq {seq}: {reason}{more}", title="Skipped an event this version cannot fold", severity="warning")
 
     @property
     def registry(self) -> Registry | None:
@@ -268,6 +303,7 @@ class WarRoomApp(App[int]):
 
     def _after_load(self) -> None:
         assert self.registry is not None
+        self._tell_skipped()
         self._listing.refresh_rows()
         drafts = self.room.drafts
         drafts = [i for i in (drafts.incidents() if drafts else []) if i in self.registry.incidents]
@@ -284,6 +320,7 @@ class WarRoomApp(App[int]):
         if self.registry is None:
             return
         touched = self.registry.extend(message.events)
+        self._tell_skipped()
         listing = self._listing
         # is_active, not is_current: Textual counts the screen under the top one as current
         # (it may show through), and the list is always under a dashboard; rebuilding it
@@ -331,6 +368,9 @@ class WarRoomApp(App[int]):
             dash.link_changed(message.link, len(message.pending))
         if self._quit_when_sent and not message.pending:
             self.exit(0)
+
+    def on_store_notice(self, message: StoreNotice) -> None:
+        self.notify(message.text, title="Not sent", severity="warning", timeout=30)
 
     def on_sync_failed(self, message: SyncFailed) -> None:
         # The loop retries every second: say it once per distinct reason, not once a second.

@@ -14,12 +14,23 @@ from collections.abc import Sequence
 from ..domain.commands import ALIASES, COMMANDS, Arg
 from ..domain.fold import IncidentState
 from ..domain.model import CATEGORIES, LESSONS, PHASES, ROLES, SEVERITIES
+from ..domain.schema import EventError, check_name
 
 
 def _people(state: IncidentState | None, others: Sequence[str] = ()) -> list[str]:
     """This incident's people first, then anyone else seen in the store."""
-    mine = list(state.people) if state else []
-    return mine + [p for p in others if p not in mine]
+    mine = [p for p in (state.people if state else ()) if _typeable(p)]
+    return mine + [p for p in others if p not in mine and _typeable(p)]
+
+
+def _typeable(name: str) -> bool:
+    # A name an older writer stored with control characters can be neither typed in a
+    # command nor completed into the bar (where it would reach the terminal as is).
+    try:
+        check_name(name)
+    except EventError:
+        return False
+    return True
 
 
 def _candidates(

@@ -2,8 +2,8 @@
 
 Decision: a line still in the bar when the app exits (ctrl+q, SIGHUP, a crash) is NOT
 logged as a note: a half-typed `/sev 1` is not a fact. It is saved as a draft file in
-the data dir (one per store and incident, written within a fraction of a second of each
-keystroke and again on exit) and put back in that incident's command bar on the next
+the data dir (one per person, store and incident, written within a fraction of a second
+of each keystroke and again on exit) and put back in that incident's command bar on the next
 start, with a notice. A line is removed from the drafts once the store acknowledged it.
 """
 
@@ -15,9 +15,19 @@ from pathlib import Path
 
 
 class DraftBox:
-    def __init__(self, folder: Path, store_location: str) -> None:
+    """Drafts of one person on one store. Per person, not per OS account: the SSH war room
+    serves everyone from one account and one data dir, and alice's half-typed line must not
+    replace bob's. The app scopes the box it is given to its own user (`for_user`)."""
+
+    def __init__(self, folder: Path, store_location: str, user: str = "") -> None:
         self.folder = folder
-        self._prefix = hashlib.sha1(store_location.encode()).hexdigest()[:10]
+        self.store_location = store_location
+        self.user = user
+        key = f"{user}\0{store_location}" if user else store_location
+        self._prefix = hashlib.sha1(key.encode()).hexdigest()[:10]
+
+    def for_user(self, user: str) -> DraftBox:
+        return self if user == self.user else DraftBox(self.folder, self.store_location, user)
 
     def _path(self, incident: str) -> Path:
         safe = "".join(c for c in incident if c.isalnum() or c == "-")[:64]
@@ -29,7 +39,7 @@ class DraftBox:
             path.unlink(missing_ok=True)
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")  # two sessions of one person never share one
         tmp.write_text(text, "utf-8")
         os.replace(tmp, path)  # a crash leaves the old draft or the new one, never half of one
 

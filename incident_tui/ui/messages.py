@@ -35,6 +35,13 @@ class LinkChanged(Message):
 
 
 @dataclass
+class StoreNotice(Message):
+    """Something the store set aside or repaired that the person must hear about once."""
+
+    text: str
+
+
+@dataclass
 class SyncFailed(Message):
     """The store could not be read; the sync loop retries."""
 

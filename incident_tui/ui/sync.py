@@ -15,7 +15,7 @@ from textual.message import Message
 from ..domain.fold import Registry
 from ..store import folded
 from ..store.base import Store
-from .messages import EventsArrived, LinkChanged, StoreLoaded, SyncFailed
+from .messages import EventsArrived, LinkChanged, StoreLoaded, StoreNotice, SyncFailed
 
 WAIT_SECONDS = 0.5
 RETRY_SECONDS = 1.0
@@ -55,6 +55,9 @@ def follow_store(
                 if events:
                     seq = events[-1].seq or seq
                     post(EventsArrived(events))
+            take = getattr(store, "take_notices", None)  # a remote store's outbox notices
+            for text in take() if take is not None else ():
+                post(StoreNotice(text))
             pending = store.pending()
             now = (store.link_state(), len(pending), live_server(store))
             if now != link:

@@ -58,6 +58,25 @@ async def test_typing_after_a_restored_draft_continues_it(make_app, store, runbo
         assert bar.value == "/decision roll back once the canary is green"
 
 
+async def test_two_people_on_one_data_dir_keep_their_own_unsent_lines(make_app, store, runbooks):
+    incident = demo(store, runbooks)
+    lines = {"alice": "/sev 1 because checkout is", "bob": "customers in the EU report"}
+    for user, line in lines.items():  # one after the other, as two SSH sessions of one account
+        app = make_app(user=user)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda app=app: isinstance(app.screen, DashboardScreen))
+            app.screen.query_one(CommandBar).value = line
+            await pilot.pause()
+            await pilot.press("ctrl+q")
+    for user, line in lines.items():
+        app = make_app(user=user)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda app=app: isinstance(app.screen, DashboardScreen))
+            assert app.screen.query_one(CommandBar).value == line, user
+    assert make_app(user="carol").drafts.incidents() == []  # type: ignore[union-attr]
+    assert incident
+
+
 def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     out = b""
     deadline = time.monotonic() + timeout
@@ -119,7 +138,7 @@ def test_sighup_exits_within_a_second_and_keeps_the_typed_line(store, store_path
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
     assert took < 1.0, f"exit took {took:.2f} s"
-    box = DraftBox(data / "incident-tui" / "drafts", str(store_path))
+    box = DraftBox(data / "incident-tui" / "drafts", str(store_path), "bob")
     assert box.load(incident) == "customers report timeouts"
 
 
@@ -135,6 +154,17 @@ def test_the_cli_app_entry_point_starts_and_quits_with_ctrl_q(store_path: Path):
     finally:
         os.close(fd)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_drafts_are_per_person_on_a_shared_data_dir(tmp_path: Path):
+    # The SSH war room: everyone's app runs under one account with one data dir.
+    box = DraftBox(tmp_path, "/war.jsonl")
+    alice, bob = box.for_user("alice"), box.for_user("bob")
+    alice.save("inc-1", "/sev 1 because chec")
+    bob.save("inc-1", "customers in EU rep")
+    assert alice.load("inc-1") == "/sev 1 because chec"
+    assert bob.load("inc-1") == "customers in EU rep"
+    assert box.for_user("alice").incidents() == ["inc-1"] and box.for_user("carol").incidents() == []
 
 
 def test_draft_files_are_per_store_and_incident(tmp_path: Path):

@@ -150,3 +150,19 @@ def test_hostile_text_is_shown_inert_on_the_terminal(cli: CliRunner) -> None:
     out = cli("list").stdout + cli("show", "1").stdout + cli("events").stdout
     assert "\x1b" not in out and "\x9b" not in out and "\u202e" not in out
     assert "␛]0;pwned␇" in out
+
+
+def test_a_client_token_comes_from_a_private_file_never_a_shared_one(tmp_path, monkeypatch) -> None:
+    from incident_tui.config import ConfigError, load_config
+
+    monkeypatch.delenv("INCIDENT_TUI_TOKEN", raising=False)
+    monkeypatch.setenv("INCIDENT_TUI_CONFIG", str(tmp_path / "none.toml"))
+    token = tmp_path / "token"
+    token.write_text("# for the war room\n7d2c0b6f9e1a44c3b8d5\n")
+    token.chmod(0o600)
+    monkeypatch.setenv("INCIDENT_TUI_TOKEN_FILE", str(token))
+    assert load_config().token == "7d2c0b6f9e1a44c3b8d5"
+    assert load_config(token="from-the-flag").token == "from-the-flag"
+    token.chmod(0o644)
+    with pytest.raises(ConfigError, match="chmod 600"):
+        load_config()

@@ -18,6 +18,7 @@ from tinydb import TinyDB, where
 
 from incident_tui.domain.commands import declare_event
 from incident_tui.domain.events import new_event
+from incident_tui.domain.fold import fold
 from incident_tui.store.base import StoreCorrupt, StoreError
 from incident_tui.store.jsonfile import JsonStore
 from incident_tui.store.tinydb_storage import EventLogStorage
@@ -37,13 +38,18 @@ def start_writer(path: Path, name: str, count: int, batch: int = 1) -> subproces
     )
 
 
-def acked(proc: subprocess.Popen[str]) -> dict[str, int]:
+def acked(proc: subprocess.Popen[str], started: threading.Event | None = None) -> dict[str, int]:
+    """Every `ack` line of a writer; `started` is set at its first acknowledged append."""
     assert proc.stdout is not None
     out = {}
     for line in proc.stdout:
         if line.startswith("ack "):
             _, eid, seq = line.split()
             out[eid] = int(seq)
+            if started is not None:
+                started.set()
+    if started is not None:
+        started.set()  # ended (or died) without one: nobody waits for ever
     return out
 
 
@@ -156,14 +162,14 @@ def test_power_cut_zeros_at_the_tail_are_repaired(store_path: Path) -> None:
     [
         (b'{"_default": {"1": {"a": 1}}}', ":1:"),
         (b"not json at all\n", ":1:"),
-        (None, ":3:"),  # a broken line in the middle of a good log
+        (None, ":3:"),  # a broken line in the middle of a good log, its seq unreadable
     ],
 )
 def test_a_file_that_does_not_parse_is_refused_and_left_untouched(store_path: Path, content, where) -> None:
     if content is None:
         JsonStore(store_path).append([note("a"), note("b"), note("c")])
         lines = store_path.read_bytes().split(b"\n")
-        lines[2] = lines[2][:20] + b"GARBAGE"
+        lines[2] = b"GARBAGE" + lines[2][20:]
         content = b"\n".join(lines)
     store_path.write_bytes(content)
     with pytest.raises(StoreCorrupt) as exc:
@@ -171,6 +177,22 @@ def test_a_file_that_does_not_parse_is_refused_and_left_untouched(store_path: Pa
     assert str(store_path) + where in str(exc.value)
     assert "\n" not in str(exc.value)
     assert store_path.read_bytes() == content
+
+
+def test_a_damaged_line_that_still_shows_its_seq_keeps_its_place_and_is_skipped(store_path: Path) -> None:
+    JsonStore(store_path).append([note("a"), note("b"), note("c")])
+    lines = store_path.read_bytes().split(b"\n")
+    lines[2] = lines[2][:20] + b"GARBAGE"
+    content = b"\n".join(lines)
+    store_path.write_bytes(content)
+    store = JsonStore(store_path)
+    events = store.read()
+    assert [e.seq for e in events] == [1, 2, 3] and events[1].kind == ""  # a placeholder
+    warnings: list[str] = []
+    fold(events, warn=warnings.append)
+    assert len(warnings) == 1 and warnings[0].startswith("seq 2:")
+    assert store.append([note("d")])[0].seq == 4  # writers still append
+    assert store_path.read_bytes().startswith(content)  # the damaged line is left as it was
 
 
 def test_a_reader_never_sees_a_half_written_line(store_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +39,11 @@ def test_file_to_postgres_and_back_keeps_every_byte(tmp_path: Path, pg_dsn: str,
     assert main(["migrate", "--from", pg_dsn, "--to", str(back)]) == 0
     with JsonStore(back) as s:
         assert [e.to_dict() for e in s.read()] == [e.to_dict() for e in original]
-    # The data lines of the two files are the same bytes.
-    assert src.read_bytes().splitlines()[1:] == back.read_bytes().splitlines()[1:]
+    # The data lines of the two files are the same bytes, but for the all-or-none mark a
+    # multi-event append puts on its first line (`"batch":N`, store/jsonfile.py): the copy
+    # back is appended in chunks, which are marked where the original appends were not.
+    unmark = lambda raw: [re.sub(rb',"batch":\d+', b"", line) for line in raw.splitlines()[1:]]  # noqa: E731
+    assert unmark(src.read_bytes()) == unmark(back.read_bytes())
 
 
 def test_an_interrupted_migration_resumes_and_a_foreign_destination_is_refused(tmp_path: Path, pg_dsn: str) -> None:

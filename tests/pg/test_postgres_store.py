@@ -194,3 +194,27 @@ def test_an_unreachable_database_is_one_line_and_unavailable(pg_cluster: Cluster
 def test_passwords_never_reach_messages() -> None:
     assert redact_dsn("postgresql://bob:s3cret@db.example/war") == "postgresql://bob:***@db.example/war"
     assert "s3cret" not in redact_dsn("host=db password=s3cret dbname=war")
+
+
+def test_a_row_this_version_cannot_read_is_skipped_by_the_fold_not_fatal(store: PostgresStore, pg_dsn: str) -> None:
+    from incident_tui.domain.fold import fold
+
+    store.append([declared(), note(text="before")])
+    poison = json.dumps(
+        {**json.loads(raw_body("bad", "x")), "data": {"text": "x", "owner": {"o": 1}}, "kind": "followup"}
+    )
+    with psycopg.connect(pg_dsn) as conn:  # an older or broken writer, behind the store's back
+        conn.execute("SELECT seq FROM incident_tui_counter FOR UPDATE")
+        conn.execute(
+            "INSERT INTO incident_tui_events (seq, id, incident, kind, body) VALUES (3, 'bad', 'i1', 'followup', %s),"
+            " (4, 'junk', 'i1', 'note', '{not json')",
+            (poison,),
+        )
+        conn.execute("UPDATE incident_tui_counter SET seq = 4")
+    store.append([note(text="after")])
+    events = PostgresStore(pg_dsn).read()
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    warnings: list[str] = []
+    state = fold(events, warn=warnings.append).incidents["i1"]
+    assert [e.data["text"] for e in state.timeline if e.kind == "note"] == ["before", "after"]
+    assert [w.split(":")[0] for w in warnings] == ["seq 3", "seq 4"]

@@ -84,16 +84,14 @@ def test_unreachable_server_then_link_is_offline_and_reads_fail_without_a_cache(
     assert a.link_state() == "offline"
 
 
-def test_refused_write_raises_and_is_set_aside(server: ThreadServer, client) -> None:
+def test_a_write_the_schema_refuses_raises_at_once_and_queues_nothing(server: ThreadServer, client) -> None:
     a = client(server.url)
     bad = new_event(declare_event("x", "a").incident, "note", "alice", {"text": "fine"})
-    # Valid for the client, too big for the server: refused for good (413), so not retried.
     huge = Event(**{**bad.to_dict(), "data": {"text": "fine", "pad": "y" * 1_200_000}})
     with pytest.raises(StoreError, match="refused"):
         a.append([huge])
-    assert a.pending() == []
+    assert a.pending() == [] and not a.outbox.path.exists()
     assert server.store.latest_seq() == 0
-    assert list(a.outbox.path.parent.glob("*.refused.jsonl"))
 
 
 def test_close_stops_a_live_stream_promptly(server: ThreadServer, client) -> None:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from ...domain.events import Event, EventError
+from ...domain.events import Event, EventError, stored_event
 from ..base import StoreError
 from ..logcache import LogCache
 from .http import Api
@@ -122,7 +122,7 @@ class LogMirror:
             resp = self._api.get("/events", {"since": have, "limit": BATCH_EVENTS})
             try:
                 doc = resp.json()
-                events = [Event.from_dict(d, require_seq=True) for d in doc["events"]]
+                events = [stored_event(d) for d in doc["events"]]
                 latest = int(doc["seq"])
             except (ValueError, KeyError, TypeError, EventError) as exc:
                 raise StoreError(f"{self._api.base} answered GET /events with something unreadable: {exc}") from None

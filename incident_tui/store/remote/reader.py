@@ -111,7 +111,7 @@ class StreamReader:
             resp = self._api.get("/events", params, streaming_client=True)
             try:
                 doc = resp.json()
-                events: list[Event] = [Event.from_dict(d, require_seq=True) for d in doc["events"]]
+                events: list[Event] = [stored_event(d) for d in doc["events"]]
             except (ValueError, KeyError, TypeError, EventError) as exc:
                 raise Transient(f"unreadable poll answer: {exc}") from None
             if int(doc["seq"]) < have:

@@ -40,12 +40,18 @@ class OutboxSender:
         self._lock = threading.Lock()
         self.wake = threading.Event()
         self.recent: dict[str, Event] = {}  # acknowledged lately, by id, whichever thread sent it
+        self.notice: Callable[[str], None] = warn  # the store gives its own: stderr and the app's notes
 
-    def _batches(self, waiting: list[Event]) -> list[list[Event]]:
+    def _batches(self, waiting: list[Event], alone: bool = False) -> list[list[Event]]:
+        """Batches to POST in order; `alone`: one command (one outbox add) a batch, so that a
+        refusal sets aside only the command refused, never its neighbours nor half of it."""
         out: list[list[Event]] = []
         while waiting:
             batch, size = [], 0
+            group = self.outbox.group_of(waiting[0])
             for e in waiting[:BATCH_EVENTS]:
+                if alone and self.outbox.group_of(e) != group:
+                    break
                 size += len(orjson.dumps(e.to_dict())) + 1
                 if batch and size > BATCH_BYTES:
                     break
@@ -63,11 +69,15 @@ class OutboxSender:
         acked: dict[str, Event] = {}
         with self._lock:
             batches = self._batches(self.outbox.events())
-            for i, batch in enumerate(batches):
+            while batches:
+                batch = batches.pop(0)
                 try:
                     stored = self._api.post_events(batch)
                 except Refused as exc:
-                    left = sum(len(b) for b in batches[i:])
+                    if exc.status not in (401, 403) and len({self.outbox.group_of(e) for e in batch}) > 1:
+                        batches[:0] = self._batches(batch, alone=True)  # find the command refused
+                        continue
+                    left = len(batch) + sum(len(b) for b in batches)
                     self._refused(batch, exc, left, raise_refused)
                     continue
                 for e in stored:
@@ -92,10 +102,10 @@ class OutboxSender:
                 ) from None
             raise Transient(str(exc)) from None
         side = self.outbox.set_aside(batch, f"{exc.status}: {exc}")
-        msg = f"{where} refused {len(batch)} event(s) ({exc.status}): {exc}"
+        msg = f"{where} refused {len(batch)} event(s) for good ({exc.status}): {exc}"
         if raise_refused:
             raise StoreError(f"{msg}; kept in {side}") from None
-        warn(f"{msg}; kept in {side}")
+        self.notice(f"{msg}; set aside in {side}, not sent again")
 
     def run(self) -> None:
         """The sender thread: retries at once when woken, then with backoff while the server is away."""

@@ -36,6 +36,9 @@ DRAFT_SAVE_DELAY = 0.3
 DOCS = Binding.Group("Docs", compact=True)
 
 
+TICK_SECONDS = 1.0  # the header clocks (elapsed, next update due)
+
+
 def _header_key(state: IncidentState, link: str, pending: int) -> tuple:
     return (
         state.severity,
@@ -176,7 +179,7 @@ class DashboardScreen(Screen[None]):
             self.show_hint(self._usage(""))
         self.refresh_state()
         self.bar.focus()
-        self.set_interval(1.0, self.tick)
+        self.set_interval(TICK_SECONDS, self.tick)
 
     def on_screen_resume(self) -> None:
         if self._dirty:
@@ -239,7 +242,7 @@ class DashboardScreen(Screen[None]):
         if self._changed_since("notices", text):
             line = self.query_one("#notify-line", Static)
             line.display = bool(text)
-            line.update(Text(text))
+            line.update(Text(safe_text(text, 400, oneline=True)))  # a destination's error quotes the far end
 
     def _changed_since(self, part: str, key: object) -> bool:
         if self._keys.get(part) == key:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 COLUMNS = {"INC": 6, "SEV": 4, "PHASE": 10, "TITLE": 0, "COMMANDER": 12, "AGE": 6}
 
 
+AGES_SECONDS = 15.0  # ages move slowly; a rebuild every 15 s is plenty
+
+
 class IncidentListScreen(Screen[None]):
     DEFAULT_CSS = """
     IncidentListScreen { layout: vertical; }
@@ -52,7 +55,7 @@ class IncidentListScreen(Screen[None]):
     def on_mount(self) -> None:
         self.refresh_rows()
         # Ages move slowly: a rebuild every 15 s while the list is shown is plenty.
-        self.set_interval(15.0, self._tick)
+        self.set_interval(AGES_SECONDS, self._tick)
         # Severity and phase colours are the theme's, baked into the rows: rebuild on a switch.
         self.watch(self.app, "theme", self._theme_changed, init=False)
 
@@ -87,7 +90,8 @@ class IncidentListScreen(Screen[None]):
         total = len(self.room.registry.order)
         which = "all" if self.show_all else "active"
         where = safe_text(self.room.location.rstrip("/").rsplit("/", 1)[-1], 60, oneline=True)
-        title.update(Text(f"Incidents: {len(states)} {which} of {total} · you are {self.room.user} · store {where}"))
+        you = safe_text(self.room.user, 64, oneline=True)
+        title.update(Text(f"Incidents: {len(states)} {which} of {total} · you are {you} · store {where}"))
         if states:
             hint.update(Text("Enter opens · n declares · a all/active · F2 this list · ctrl+p commands · ctrl+q quits"))
         else:

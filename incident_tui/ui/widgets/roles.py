@@ -17,7 +17,8 @@ def roles_text(state: IncidentState) -> Text:
         holders = state.holders(role)
         if i:
             text.append("\n")
-        text.append(f"{role:<10}", "bold")
+        # Roles outside the model are a team's own, named by whoever assigned them.
+        text.append(f"{safe_text(role, 40, oneline=True):<10}", "bold")
         if holders:
             text.append(safe_text(", ".join(holders), 200, oneline=True))
         else:
