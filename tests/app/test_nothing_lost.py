@@ -73,7 +73,7 @@ async def test_two_people_on_one_data_dir_keep_their_own_unsent_lines(make_app, 
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda app=app: isinstance(app.screen, DashboardScreen))
             assert app.screen.query_one(CommandBar).value == line, user
-    assert make_app(user="carol").drafts.incidents() == []  # type: ignore[union-attr]
+    assert make_app(user="carol").room.drafts.incidents() == []  # type: ignore[union-attr]
     assert incident
 
 
