@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 MAX_TEXT = 64 * 1024  # bytes of UTF-8: the schema's TEXT_MAX_BYTES (domain/schema.py)
+
+
+# Every door validates through the one schema (domain/schema.py). The schema builds Events,
+# so it imports this module and installs its check here as it loads (the domain package
+# loads it first): no import circle between the two.
+_VALIDATE: Callable[..., Event] | None = None
 
 
 class EventError(ValueError):
@@ -80,9 +87,9 @@ class Event:
     def from_dict(cls, d: Any, *, require_seq: bool = False) -> Event:
         """Validate a wire/stored event against the one schema (domain/schema.py);
         raises EventError with a one-line reason."""
-        from .schema import validate_event  # schema builds Events: imported late, not in a circle
-
-        return validate_event(d, require_seq=require_seq)
+        if _VALIDATE is None:  # pragma: no cover - the domain package loads the schema first
+            raise RuntimeError("incident_tui.domain.schema is not loaded")
+        return _VALIDATE(d, require_seq=require_seq)
 
 
 _FIELDS = ("id", "incident", "at", "author", "kind", "data", "seq")

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from . import events as _events
 from .events import Event, EventError
 from .model import LESSONS, PHASES, SEVERITIES, TEXT_KINDS
 
@@ -392,3 +393,6 @@ def check_foldable(event: Event) -> datetime:
         ):
             _data(event.kind, data, strict=False)  # raises with its reason
     return at
+
+
+_events._VALIDATE = validate_event  # Event.from_dict is this door too (see events.py)
