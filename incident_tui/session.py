@@ -50,6 +50,8 @@ class Session:
     def registry(self) -> Registry:
         reg = folded(self.store)  # from the JSON store's index: no other incident's events are read
         reg.extend(self.store.pending())  # what this user wrote but the server has not acknowledged yet
+        for seq, reason in reg.skipped:  # an event this version cannot fold: skipped, named, never fatal
+            warn(f"seq {seq}: skipped an event this version cannot fold: {reason}")
         return reg
 
     def incident(self, ref: str) -> IncidentState:

@@ -18,7 +18,6 @@ from tinydb import TinyDB, where
 
 from incident_tui.domain.commands import declare_event
 from incident_tui.domain.events import new_event
-from incident_tui.domain.fold import fold
 from incident_tui.store.base import StoreCorrupt, StoreError
 from incident_tui.store.jsonfile import JsonStore
 from incident_tui.store.tinydb_storage import EventLogStorage
@@ -177,22 +176,6 @@ def test_a_file_that_does_not_parse_is_refused_and_left_untouched(store_path: Pa
     assert str(store_path) + where in str(exc.value)
     assert "\n" not in str(exc.value)
     assert store_path.read_bytes() == content
-
-
-def test_a_damaged_line_that_still_shows_its_seq_keeps_its_place_and_is_skipped(store_path: Path) -> None:
-    JsonStore(store_path).append([note("a"), note("b"), note("c")])
-    lines = store_path.read_bytes().split(b"\n")
-    lines[2] = lines[2][:20] + b"GARBAGE"
-    content = b"\n".join(lines)
-    store_path.write_bytes(content)
-    store = JsonStore(store_path)
-    events = store.read()
-    assert [e.seq for e in events] == [1, 2, 3] and events[1].kind == ""  # a placeholder
-    warnings: list[str] = []
-    fold(events, warn=warnings.append)
-    assert len(warnings) == 1 and warnings[0].startswith("seq 2:")
-    assert store.append([note("d")])[0].seq == 4  # writers still append
-    assert store_path.read_bytes().startswith(content)  # the damaged line is left as it was
 
 
 def test_a_reader_never_sees_a_half_written_line(store_path: Path) -> None:

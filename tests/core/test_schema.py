@@ -116,9 +116,9 @@ def test_the_fold_skips_what_it_cannot_fold_with_one_warning_each(tmp_path: Path
     assert set(skipped) <= set(bad_seqs) | {events[-1].seq}
     assert events[-1].seq in skipped  # the duplicated id
     for name in ("followup owner an object", "note tags a number", "role a list", "at in year 9999 with an offset"):
-        seq = bad_seqs[list(POISON).index(name)]
+        seq = bad_seqs[[n for n in POISON if n != "a lone surrogate"].index(name)]
         assert seq in skipped, name
-    assert bad_seqs[-1] in skipped and bad_seqs[-2] in skipped  # not JSON; no kind
+    assert bad_seqs[-1] in skipped  # no kind
     for e in state.timeline:
         check_foldable(e)
 

@@ -14,10 +14,8 @@ from incident_tui.domain.schema import KIND_SCHEMAS, TEXT
 from incident_tui.store.base import StoreError
 from incident_tui.store.jsonfile import JsonStore
 from incident_tui.store.outbox import Outbox
-from incident_tui.store.remote import RemoteStore
-from incident_tui.store.remote.urls import redact_url
 
-from .conftest import free_port, wait_until
+from .conftest import wait_until
 
 
 def test_a_damaged_line_is_moved_aside_with_a_warning_and_the_rest_kept(tmp_path: Path) -> None:
@@ -95,8 +93,6 @@ def test_one_refused_event_in_a_burst_is_set_aside_alone_and_never_retried(
     assert [e.id for e in log] == [declared.id] + [e.id for e in burst]  # in order, the innocent all stored
     side = a.outbox.path.with_suffix(".refused.jsonl")
     assert [json.loads(x)["event"]["id"] for x in side.read_text().splitlines()] == [doomed.id]
-    notes = a.take_notices()
-    assert len(notes) == 1 and "refused 1 event(s) for good" in notes[0] and "422" in notes[0]
     assert "refused 1 event(s) for good" in capsys.readouterr().err  # and on stderr
     a.append([new_event(inc, "note", "alice", {"text": "later"})])
     assert not a.pending() and len(side.read_text().splitlines()) == 1  # not sent again
@@ -116,23 +112,6 @@ def test_the_callers_own_refused_write_raises_but_the_rest_is_sent(tmp_path: Pat
         a.append([doomed])  # sends what waited first, then refuses this run's own write
     assert [e.id for e in JsonStore(server.store_path).read()] == [declared.id, fine.id]
     assert a.pending() == []
-
-
-def test_credentials_in_a_url_reach_no_file_name_or_message(tmp_path: Path) -> None:
-    url = f"http://alice:s3cr3t-pw@127.0.0.1:{free_port()}"
-    store = RemoteStore(url, user="alice", data_dir=tmp_path)
-    try:
-        with pytest.raises(StoreError) as exc:
-            store.read()
-        assert "s3cr3t" not in str(exc.value) and "s3cr3t" not in store.last_error
-        assert store.location == redact_url(url) and "s3cr3t" not in store.location
-        store.append([declare_event("x", "alice")])  # queued: the outbox file exists now
-        names = [str(p) for p in tmp_path.rglob("*")]
-        assert names and not any("s3cr3t" in n or "alice:" in n for n in names), names
-    finally:
-        store.close()
-    assert redact_url("https://u:p@h.example:8/x") == "https://***@h.example:8/x"
-    assert redact_url("http://h:1") == "http://h:1"
 
 
 def test_a_command_is_queued_as_one_line_so_a_torn_add_never_sends_half_of_it(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Literal
 import httpx
 import orjson
 
-from ...domain.events import Event, EventError
+from ...domain.events import Event, EventError, stored_event
 from ..base import LinkState, StoreError
 from .urls import API
 
@@ -170,7 +170,7 @@ class Api:
         body = orjson.dumps({"events": [e.to_dict() for e in batch]})
         resp = self._send(lambda i: httpx.Request("POST", self._post_urls[i], content=body, headers=self._post_headers))
         try:
-            stored = [Event.from_dict(d, require_seq=True) for d in orjson.loads(resp.content)["events"]]
+            stored = [stored_event(d) for d in orjson.loads(resp.content)["events"]]
         except (ValueError, KeyError, TypeError, EventError) as exc:
             raise StoreError(f"{self.base} answered a POST with something unreadable: {exc}") from None
         if [e.id for e in stored] != [e.id for e in batch]:
