@@ -163,8 +163,9 @@ KIND_SCHEMAS: dict[str, dict[str, Field]] = {
     "followup": {
         "text": TEXT,
         "tags": TAGS,
-        "owner": Field(str, max_bytes=NAME_MAX_BYTES, check=_name()),
-        "due": Field(str, max_bytes=10, check=_due),
+        # "" is no owner, no due date (the fold reads both as none).
+        "owner": Field(str, max_bytes=NAME_MAX_BYTES, check=lambda v, w: v and check_name(v, w)),
+        "due": Field(str, max_bytes=10, check=lambda v, w: v and _due(v, w)),
         "link": Field(str, max_bytes=URL_MAX_BYTES, check=_url),
     },
     "followup.link": {"number": NUMBER, "url": Field(str, required=True, max_bytes=URL_MAX_BYTES, check=_url)},

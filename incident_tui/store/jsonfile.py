@@ -59,6 +59,19 @@ INDEX_REFRESH_LINES = 2000
 _BUILD_CHUNK = 8 << 20  # bytes of log parsed at a time while building an index
 
 
+def _line_of(e: Event) -> bytes:
+    """An event's JSON line; one orjson cannot encode (nesting past 254 levels, left by an
+    older writer) falls back to the standard library, then to its envelope without data."""
+    try:
+        return _dumps(e.to_dict())
+    except (TypeError, ValueError):
+        pass
+    try:
+        return json.dumps(e.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8", "backslashreplace")
+    except (TypeError, ValueError, RecursionError):
+        return _dumps({**e.to_dict(), "data": {}})
+
+
 def _warn(message: str) -> None:
     print(f"incident-tui: warning: {message}", file=sys.stderr)
 
@@ -410,7 +423,7 @@ class JsonStore:
             if after < self._base:  # the index went away meanwhile: events are held now
                 self._materialize()
             start = after - self._base
-            out.extend(_dumps(e.to_dict()) for e in self._events[start : start + limit - len(out)])
+            out.extend(_line_of(e) for e in self._events[start : start + limit - len(out)])
             return out
 
     def latest_seq(self) -> int:
