@@ -23,6 +23,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import stat
 import sys
 import threading
 import time
@@ -76,6 +77,27 @@ def _warn(message: str) -> None:
     print(f"incident-tui: warning: {message}", file=sys.stderr)
 
 
+def _refuse_special(path: Path) -> None:
+    """A store is a regular file: a directory, FIFO, device or socket is refused in one line."""
+    try:
+        mode = path.stat().st_mode  # follows a symlink: its target is what would be read
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot open store {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(mode):
+        what = (
+            "a directory"
+            if stat.S_ISDIR(mode)
+            else "a FIFO"
+            if stat.S_ISFIFO(mode)
+            else "a device"
+            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+            else "not a regular file"
+        )
+        raise StoreError(f"store {path} is {what}; give the path of a store file (it is created if missing)")
+
+
 def _is_torn(tail: bytes) -> bool:
     """Bytes after the last newline that a writer dying mid-append could leave."""
     t = tail.rstrip(b"\0")
@@ -105,6 +127,7 @@ class JsonStore:
         self._rfd: int | None = None
         self._wfd: int | None = None
         self._cond = threading.Condition()
+        _refuse_special(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lockfd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o660)
@@ -126,18 +149,24 @@ class JsonStore:
         return _FileLock(self._lockfd)
 
     def _create_if_missing(self) -> None:
-        """Under the lock: a missing or empty file becomes a store holding only its header."""
+        """Under the lock: a missing or empty file becomes a store holding only its header.
+
+        Only a regular file is ever replaced, and a symlink's target rather than the link: a
+        store path naming /dev/null, a FIFO or a link to a shared file must never be swapped
+        for a new file (it happened: /dev/null became a regular file on a test machine)."""
+        _refuse_special(self.path)
         if self.path.exists() and self.path.stat().st_size > 0:
             return
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        target = Path(os.path.realpath(self.path))
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o660)
         try:
             os.write(fd, HEADER_LINE)
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, self.path)
-        dfd = os.open(self.path.parent, os.O_RDONLY)
+        os.replace(tmp, target)
+        dfd = os.open(target.parent, os.O_RDONLY)
         try:
             os.fsync(dfd)  # the new name survives a power cut too
         finally:
