@@ -3,7 +3,7 @@
 Why not TinyDB's own JSONStorage: it rewrites and fsyncs the whole file on every
 insert (140 ms at 50k documents), takes no lock and caches document ids per process,
 so two processes lose each other's writes. Here every write appends only its own
-lines under a blocking `fcntl.flock` on a side lock file and fsyncs before it is
+lines under a blocking `fcntl.flock` on the store file itself and fsyncs before it is
 acknowledged, so an append costs about what a plain O_APPEND write does at any size.
 `EventLogStorage` (tinydb_storage.py) opens the same file through TinyDB's API.
 
@@ -11,19 +11,23 @@ File layout: a header line, then one event a line with `seq` first:
 
     {"format": "incident-tui/events", "version": 1}
     {"seq":1,"id":"...","incident":"...","at":"...","author":"...","kind":"...","data":{...}}
+    {"seq":2,"more":1,"id":"...",...}      <- one command's events: stored all or none
+    {"seq":3,"id":"...",...}
 
-Crash safety: a writer holds the lock from write to fsync, so bytes after the last
-newline can only be a write that died before it was acknowledged (a torn tail); the
-next writer (or an open) saves them beside the file and truncates them, with a
-warning. Readers never take the lock and only ever consume complete lines.
+Crash safety: a writer holds the lock (on the store file itself, logfile.py) from write
+to fsync, so bytes after the last newline, or lines at the end that say `more` follow
+when none does, can only be a write that died before it was
+acknowledged (a torn tail); readers treat them as not written, and the next writer (or
+an open) saves them beside the file and truncates them, with a warning. A write that
+fails (a full disk) is cut back at once. Readers never take the lock and only ever
+consume complete lines of complete batches.
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import stat
+import re
 import sys
 import threading
 import time
@@ -39,6 +43,7 @@ from ..domain.events import Event, EventError, stored_event
 from ..domain.fold import Registry
 from . import index as _index
 from .base import LinkState, StoreCorrupt, StoreError
+from .logfile import StoreLock, open_store, write_error
 
 # orjson (a declared dependency) parses a 100k-event file about 3x faster than json.
 _loads = orjson.loads
@@ -51,6 +56,10 @@ HEADER_LINE = json.dumps(HEADER).encode() + b"\n"
 # an os.stat is about a microsecond, so 100 Hz costs nothing and keeps notice < 50 ms.
 POLL_INTERVAL = 0.01
 _EVENT_PREFIX = b'{"seq":'
+# The mark every line of a batch but its last carries after its seq (stripped from what a
+# server streams). Marking the members, not announcing a count, bounds what a forged or
+# damaged mark can hide to the lines after it at the very end of the log.
+_BATCH_MARK = re.compile(rb'^(\{"seq":\d+),"more":1')
 # Below this size a store is parsed whole at open (5k events: ~30 ms); above it the index
 # (index.py) is built once and then read instead. Tests pass 0 to index every store.
 INDEX_MIN_BYTES = 1 << 20
@@ -75,27 +84,6 @@ def _line_of(e: Event) -> bytes:
 
 def _warn(message: str) -> None:
     print(f"incident-tui: warning: {message}", file=sys.stderr)
-
-
-def _refuse_special(path: Path) -> None:
-    """A store is a regular file: a directory, FIFO, device or socket is refused in one line."""
-    try:
-        mode = path.stat().st_mode  # follows a symlink: its target is what would be read
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise StoreError(f"cannot open store {path}: {exc.strerror}") from None
-    if not stat.S_ISREG(mode):
-        what = (
-            "a directory"
-            if stat.S_ISDIR(mode)
-            else "a FIFO"
-            if stat.S_ISFIFO(mode)
-            else "a device"
-            if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-            else "not a regular file"
-        )
-        raise StoreError(f"store {path} is {what}; give the path of a store file (it is created if missing)")
 
 
 def _is_torn(tail: bytes) -> bool:
@@ -125,58 +113,61 @@ class JsonStore:
         self._lines = 0  # complete lines consumed (for error messages)
         self._ino: int | None = None
         self._rfd: int | None = None
-        self._wfd: int | None = None
         self._cond = threading.Condition()
-        _refuse_special(self.path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._lockfd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o660)
-        except OSError as exc:
-            raise StoreError(f"cannot open store {self.path}: {exc.strerror}") from None
+        fd, read_only = open_store(self.path)
+        self._lock = StoreLock(self.path, fd, read_only)
         with self._cond:
-            # Parse without the lock first: a corrupt file is then reported untouched.
-            if self.path.exists() and self.path.stat().st_size > 0:
-                self._open_indexed()
-                self._catch_up()
-            with self._flock():
-                self._create_if_missing()
+            try:
+                self._open()
+            except BaseException:
+                self.close()
+                raise
+
+    def _open(self) -> None:
+        # Parse without the lock first: a corrupt file is then reported untouched.
+        if os.fstat(self._lock.fd).st_size > 0:
+            self._open_indexed()
+            self._catch_up()
+        if self._lock.read_only is None:
+            with self._lock:
+                self._write_header_if_empty()
                 self._catch_up(repair=True)
-            self._refresh_index()
+        else:
+            self._catch_up()
+            if self._unread():
+                self._warn(
+                    f"{self.path}:{self._lines + 1}: an unfinished last write is left for a writer "
+                    f"to repair (this process may only read the store: {self._lock.read_only})"
+                )
+        self._refresh_index()
 
-    # -- locking and file handles ------------------------------------------------
+    # -- file handles ------------------------------------------------------------
 
-    def _flock(self) -> _FileLock:
-        return _FileLock(self._lockfd)
-
-    def _create_if_missing(self) -> None:
-        """Under the lock: a missing or empty file becomes a store holding only its header.
-
-        Only a regular file is ever replaced, and a symlink's target rather than the link: a
-        store path naming /dev/null, a FIFO or a link to a shared file must never be swapped
-        for a new file (it happened: /dev/null became a regular file on a test machine)."""
-        _refuse_special(self.path)
-        if self.path.exists() and self.path.stat().st_size > 0:
-            return
-        target = Path(os.path.realpath(self.path))
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o660)
+    def _write_header_if_empty(self) -> None:
+        """Under the lock: an empty file (just created, here or by another process) gets
+        the header; so does one holding only part of it (a creator that died mid-write)."""
+        fd = self._lock.fd
         try:
+            size = os.fstat(fd).st_size
+            if size >= len(HEADER_LINE) or (size and not HEADER_LINE.startswith(os.pread(fd, size, 0))):
+                return  # a store already, or something the header check refuses untouched
+            if size:
+                os.ftruncate(fd, 0)
             os.write(fd, HEADER_LINE)
             os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, target)
-        dfd = os.open(target.parent, os.O_RDONLY)
+        except OSError as exc:
+            raise write_error(self.path, exc) from None
+
+    def _unread(self) -> bool:
         try:
-            os.fsync(dfd)  # the new name survives a power cut too
-        finally:
-            os.close(dfd)
+            return os.stat(self.path).st_size > self._offset
+        except OSError:
+            return False
 
     def _reset(self) -> None:
-        for fd in (self._rfd, self._wfd):
-            if fd is not None:
-                os.close(fd)
-        self._rfd = self._wfd = None
+        if self._rfd is not None:
+            os.close(self._rfd)
+        self._rfd = None
         self._events, self._by_id = [], {}
         self._offset = self._lines = 0
         self._ino = None
@@ -227,7 +218,7 @@ class JsonStore:
         block = os.pread(self._rfd, end - start, start)
         lines = block.split(b"\n")
         lines.pop()
-        return _parse_lines(self.path, lines, 0, due, due)
+        return _parse_lines(self.path, lines, 0, due, due)[0]
 
     def _header_end(self) -> int:
         assert self._rfd is not None
@@ -257,7 +248,10 @@ class JsonStore:
             if lines_seen == 0:
                 _check_header(self.path, lines[0])
                 start = 1
-            events = _parse_lines(self.path, lines, start, lines_seen, due)
+            events, whole = _parse_lines(self.path, lines, start, lines_seen, due)
+            if pos + end >= size and whole < len(lines):  # an unfinished batch at the end
+                end -= sum(len(x) + 1 for x in lines[whole:])
+                del lines[whole:]
             ends = list(accumulate((len(x) + 1 for x in lines), initial=pos))
             offsets.extend(ends[start:-1])
             keys.extend(_index.id_key(e.id, e.seq or 0) for e in events)
@@ -360,14 +354,15 @@ class JsonStore:
         chunk = os.pread(self._rfd, st.st_size - self._offset, self._offset)
         end = chunk.rfind(b"\n") + 1
         if end:
-            self._consume(chunk[:end])
+            end = self._consume(chunk[:end])
         tail = chunk[end:]
         if tail and repair:
             self._repair(tail)
 
-    def _consume(self, block: bytes) -> None:
-        """Parse complete lines. This is the whole cost of opening a store (100k events),
-        so it checks only what the fold relies on: appends validated everything else."""
+    def _consume(self, block: bytes) -> int:
+        """Parse complete lines, up to an unfinished batch at the end; returns the bytes
+        consumed. This is the whole cost of opening a store (100k events), so it checks
+        only what the fold relies on: appends validated everything else."""
         lines = block.split(b"\n")
         lines.pop()  # the block ends with a newline
         first = self._lines
@@ -375,28 +370,46 @@ class JsonStore:
         if first == 0:
             _check_header(self.path, lines[0])
             start = 1
-        events = _parse_lines(self.path, lines, start, first, self._base + len(self._events) + 1)
+        events, whole = _parse_lines(self.path, lines, start, first, self._base + len(self._events) + 1)
+        size = len(block)
+        if whole < len(lines):
+            size -= sum(len(x) + 1 for x in lines[whole:])
+            del lines[whole:]
         by_id = self._by_id
         for event in events:
             if event.id not in by_id:
                 by_id[event.id] = event
         self._events.extend(events)
-        if self._index is not None:
+        if self._index is not None and lines:
             self._starts.extend(accumulate((len(x) + 1 for x in lines[:-1]), initial=self._offset))
         self._lines = first + len(lines)
-        self._offset += len(block)
+        self._offset += size
+        return size
 
     def _repair(self, tail: bytes) -> None:
+        """Under the lock: what follows the last whole line or batch is a write that died."""
         where = f"{self.path}:{self._lines + 1}"
+        last = tail[tail.rfind(b"\n") + 1 :]
+        if last and _whole_event(last):
+            # A complete last line missing only its newline (an editor, another tool): kept.
+            self._write_durably(b"\n", count=False)
+            self._warn(f"{where}: added the newline missing after the last event")
+            self._catch_up(repair=True)
+            return
         if not _is_torn(tail):
             raise StoreCorrupt(f"{where}: unfinished last line that is not an event")
         saved = self.path.with_name(f"{self.path.name}.torn-{time.time_ns()}")
-        saved.write_bytes(tail)
-        os.truncate(self.path, self._offset)
-        self._warn(
-            f"{where}: repaired a torn write ({len(tail)} bytes of an append that never "
-            f"completed, kept in {saved.name})"
-        )
+        try:
+            saved.write_bytes(tail)
+            kept = f"kept in {saved.name}"
+        except OSError as exc:
+            kept = f"not kept: {exc.strerror}"
+        try:
+            os.ftruncate(self._lock.fd, self._offset)
+        except OSError as exc:
+            raise write_error(self.path, exc) from None
+        what = "a command's events never completed" if b"\n" in tail else "an append that never completed"
+        self._warn(f"{where}: repaired a torn write ({len(tail)} bytes of {what}, {kept})")
 
     def read(self, after: int = 0, limit: int | None = None) -> list[Event]:
         with self._cond:
@@ -448,6 +461,8 @@ class JsonStore:
                     block = os.pread(self._rfd, offsets[last] - first, first)
                     out = block.split(b"\n")
                     out.pop()
+                    if b'"more":1' in block:
+                        out = [_BATCH_MARK.sub(rb"\1", x, count=1) for x in out]
                     after = last
             if after < self._base:  # the index went away meanwhile: events are held now
                 self._materialize()
@@ -482,11 +497,13 @@ class JsonStore:
             except EventError as exc:
                 raise StoreError(f"refused event {e.id}: {exc}") from None
         with self._cond:
-            with self._flock():
+            if self._lock.read_only is not None:
+                why = self._lock.read_only
+                raise StoreError(f"cannot write store {self.path}: {why} (this process may only read it)")
+            with self._lock:
                 self._catch_up(repair=True)
                 out: list[Event] = []
                 fresh: list[Event] = []
-                lines: list[bytes] = []
                 batch: dict[str, Event] = {}
                 seq = self._base + len(self._events)
                 for e in events:
@@ -496,11 +513,8 @@ class JsonStore:
                         stored = replace(e, seq=seq)
                         batch[e.id] = stored
                         fresh.append(stored)
-                        try:
-                            lines.append(_dumps(stored.to_dict()) + b"\n")
-                        except (TypeError, ValueError) as exc:  # e.g. lone surrogates
-                            raise StoreError(f"refused event {e.id}: {exc}") from None
                     out.append(stored)
+                lines = _batch_lines(fresh)
                 if lines:
                     start = self._offset
                     self._write_durably(b"".join(lines))
@@ -513,19 +527,25 @@ class JsonStore:
             self._cond.notify_all()
         return out
 
-    def _write_durably(self, data: bytes) -> None:
-        if self._wfd is None:
-            self._wfd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+    def _write_durably(self, data: bytes, count: bool = True) -> None:
+        """Under the lock: append and fsync, or leave the file as it was and raise."""
+        fd = self._lock.fd
         view = memoryview(data)
         try:
             while view:
-                n = os.write(self._wfd, view)
+                n = os.write(fd, view)
                 view = view[n:]
-            os.fsync(self._wfd)
+            os.fsync(fd)
         except OSError as exc:
-            # Leave the file as a torn tail for the next writer to repair, never half-acknowledged.
-            raise StoreError(f"cannot write store {self.path}: {exc.strerror}") from None
-        self._offset += len(data)
+            try:  # cut back what did reach the file (a full disk takes part of a write)
+                os.ftruncate(fd, self._offset)
+            except OSError:
+                pass  # then the next writer's repair treats it as torn: never half-acknowledged
+            raise write_error(self.path, exc) from None
+        if not self._lock.named():
+            raise StoreError(f"store {self.path} was replaced during a write; nothing was acknowledged, retry")
+        if count:
+            self._offset += len(data)
 
     # -- the rest of the protocol ---------------------------------------------------
 
@@ -538,9 +558,9 @@ class JsonStore:
     def close(self) -> None:
         with self._cond:
             self._reset()
-            if self._lockfd is not None:
-                os.close(self._lockfd)
-                self._lockfd = None  # type: ignore[assignment]
+            if self._lock.fd >= 0:
+                self._lock.close()
+                self._lock.fd = -1
 
     def __enter__(self) -> JsonStore:
         return self
@@ -558,33 +578,55 @@ def _check_header(path: Path, line: bytes) -> None:
         raise StoreCorrupt(f"{path}:1: not an incident-tui event store (first line is not its header)")
 
 
-def _parse_lines(path: Path, lines: list[bytes], start: int, first: int, due: int) -> list[Event]:
-    """Complete lines into events, seq `due` first. This is the whole cost of opening a
-    store without an index, so it checks only what the fold relies on: appends validated
-    everything else. `first` is the number of lines before `lines` (for error messages)."""
+def _batch_lines(events: list[Event]) -> list[bytes]:
+    """The lines of one append; each but the last says `more` follow, so a reader can tell a
+    command stored whole from one whose writer died half-way."""
+    dicts = [e.to_dict() for e in events]
+    for i in range(len(dicts) - 1):
+        dicts[i] = {"seq": dicts[i]["seq"], "more": 1, **dicts[i]}
+    lines = []
+    for d in dicts:
+        try:
+            lines.append(_dumps(d) + b"\n")
+        except (TypeError, ValueError) as exc:  # e.g. lone surrogates
+            raise StoreError(f"refused event {d['id']}: {exc}") from None
+    return lines
+
+
+def _whole_event(line: bytes) -> bool:
+    try:
+        d = _loads(line)
+    except ValueError:
+        return False
+    return type(d) is dict and type(d.get("seq")) is int and not d.get("more")
+
+
+def _parse_lines(path: Path, lines: list[bytes], start: int, first: int, due: int) -> tuple[list[Event], int]:
+    """Complete lines into events, seq `due` first, and how many of `lines` are whole: the
+    lines at the end that say `more` follow when none does are left out (a batch not
+    written yet, or torn). This is the whole cost of opening a store without an index, so
+    it checks only what the fold relies on: appends validated everything else. `first` is
+    the number of lines before `lines` (for error messages)."""
     events: list[Event] = []
     append, loads = events.append, _loads
+    open_at = -1  # where the run of lines saying `more` follow began (-1: not in one)
     for i in range(start, len(lines)):
         try:
-            event = stored_event(loads(lines[i]))
+            d = loads(lines[i])
+            event = stored_event(d)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             raise StoreCorrupt(f"{path}:{first + i + 1}: unreadable event: {reason}") from None
         if event.seq != due:
             raise StoreCorrupt(f"{path}:{first + i + 1}: seq {event.seq} where {due} was due")
+        if d.get("more") == 1:
+            if open_at < 0:
+                open_at = i
+        else:
+            open_at = -1
         due += 1
         append(event)
-    return events
-
-
-class _FileLock:
-    """A blocking flock: contended hand-over takes milliseconds, where polling locks take up to 1 s."""
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-
-    def __enter__(self) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: object) -> None:
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
+    if open_at >= 0:
+        del events[open_at - start :]
+        return events, open_at
+    return events, len(lines)

@@ -4,6 +4,7 @@ a real server on loopback; dedupe by fingerprint and status, declaring rules, au
 from __future__ import annotations
 
 import copy
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -241,3 +242,31 @@ def test_events_v2_trigger_acknowledge_resolve(srv: Server) -> None:
         srv.pd({"event_action": "trigger", "payload": {"summary": "x", "source": "y", "severity": "bad"}}).status_code
         == 422
     )
+
+
+def test_an_alert_the_event_schema_refuses_is_a_4xx_and_writes_nothing(srv: Server) -> None:
+    """Within the intake's own limits, yet past the event schema's (sizes in UTF-8 bytes,
+    names, control characters): refused like POST /events refuses, never a 5xx."""
+    euro = "€" * 1000  # 1000 characters, 3000 bytes
+    shapes = {
+        "a title past 1 KB in bytes": am_alert(euro, "fp-t"),
+        "labels past the event's size in bytes": am_alert(
+            "HighErrorRate", "fp-l", **{f"k{i}": euro for i in range(15)}
+        ),
+        "a summary of wide characters": {
+            **am_alert("HighErrorRate", "fp-s"),
+            "annotations": {"summary": "€" * 4000, "description": "x"},
+        },
+    }
+    shapes["control characters in a label"] = am_alert("HighErrorRate", "fp-c", team="\x1b[31mred\x00")
+    shapes["a lone surrogate"] = am_alert("HighErrorRate", "fp-u", team="\ud800")
+    shapes["an author-like name past 64 bytes"] = am_alert("HighErrorRate", "fp-n", severity="€" * 100)
+    for name, alert in shapes.items():
+        r = srv.client.post(  # json.dumps: a lone surrogate goes out as the escape a sender would write
+            f"{srv.url}/api/v1/alerts/alertmanager",
+            content=json.dumps(am_group(alert)).encode(),
+            headers={**AUTH, "content-type": "application/json"},
+        )
+        assert r.status_code < 500, (name, r.status_code, r.text[:200])
+        if r.status_code >= 400:
+            assert "\n" not in r.json()["error"]

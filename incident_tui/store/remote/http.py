@@ -18,7 +18,7 @@ import orjson
 
 from ...domain.events import Event, EventError, stored_event
 from ..base import LinkState, StoreError
-from .urls import API
+from .urls import API, redact_url
 
 STREAM_READ_TIMEOUT = 45.0  # three of the server's 15 s pings
 OFFLINE_AFTER = 10.0  # seconds of failed attempts before "reconnecting" becomes "offline"
@@ -67,7 +67,7 @@ class Link:
     def fail(self, why: str) -> None:
         if self.fail_since is None:
             self.fail_since = time.monotonic()
-        self.last_error = why
+        self.last_error = redact_url(why)  # shown on screen: an exception may quote the URL
 
     @property
     def down(self) -> bool:
@@ -111,11 +111,11 @@ class Api:
 
     @property
     def base(self) -> str:
-        """The server in use now (the header shows it when there are several)."""
-        return self.bases[self._current]
+        """The server in use now, as it may be shown (the header shows it when there are several)."""
+        return redact_url(self.bases[self._current])
 
     def url(self, path: str) -> str:
-        return self.base + API + path
+        return self.bases[self._current] + API + path
 
     def fail_over(self) -> None:
         """The current server cannot answer: the next request goes to the next one."""

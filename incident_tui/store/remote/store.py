@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ...domain.events import Event, EventError
 from ..base import LinkState, StoreError
-from .urls import base_urls
+from .urls import base_urls, redact_url
 
 if TYPE_CHECKING:
     from ..outbox import Outbox
@@ -53,7 +53,8 @@ class RemoteStore:
         timeout: float = 10.0,
     ) -> None:
         self.servers = base_urls(url)  # replicas of one log, tried in turn (SPEC 12)
-        self.location = ",".join(self.servers)
+        # Shown, logged and used in file names: without any credentials typed into the URL.
+        self.location = ",".join(redact_url(b) for b in self.servers)
         self.user = user
         self._token = token
         self._timeout = timeout
@@ -131,7 +132,7 @@ class RemoteStore:
     @property
     def live_server(self) -> str:
         """The server in use now: one of `servers`."""
-        return self._api.base if self._opened else self.servers[0]
+        return self._api.base if self._opened else redact_url(self.servers[0])
 
     @property
     def last_error(self) -> str:

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from ..base import StoreError
 
 API = "/api/v1"
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+
+
+def redact_url(text: str) -> str:
+    """`text` with the user:password of every URL in it removed: what may be shown,
+    logged or used in a file name (credentials typed into --remote stay in requests only)."""
+    return _USERINFO.sub(r"\1", text)
 
 
 def base_url(url: str) -> str:
@@ -13,7 +22,7 @@ def base_url(url: str) -> str:
     if base.endswith(API):
         base = base[: -len(API)]
     if not base.startswith(("http://", "https://")):
-        raise StoreError(f"--remote {url!r} is not an http:// or https:// URL")
+        raise StoreError(f"--remote {redact_url(url)!r} is not an http:// or https:// URL")
     return base
 
 
@@ -26,5 +35,5 @@ def base_urls(urls: str) -> list[str]:
             if base not in bases:
                 bases.append(base)
     if not bases:
-        raise StoreError(f"--remote {urls!r} names no server")
+        raise StoreError(f"--remote {redact_url(urls)!r} names no server")
     return bases
