@@ -60,12 +60,34 @@ def test_schema_is_created_once_and_versioned(pg_dsn: str) -> None:
         t.join()
     assert len(stores) == 4  # four replicas starting at once: none failed on a racing CREATE
     with psycopg.connect(pg_dsn) as conn:
-        assert conn.execute("SELECT version FROM incident_tui_schema").fetchall() == [(1,)]
+        assert conn.execute("SELECT version FROM incident_tui_schema ORDER BY version").fetchall() == [(1,), (2,)]
         conn.execute("UPDATE incident_tui_schema SET version = 99")
     for s in stores:
         s.close()
     with pytest.raises(StoreError, match=r"schema version 99.*upgrade incident-tui"):
         PostgresStore(pg_dsn)
+
+
+def test_a_version_1_database_is_migrated_in_place_and_keeps_its_log(pg_dsn: str) -> None:
+    """A database an older replica wrote (schema 1, appends in client transactions) gets the
+    one-statement append (schema 2) at the next start; its events and ids stay as they were."""
+    from incident_tui.store.postgres import MIGRATIONS
+
+    old = new_event("inc", "note", "alice", {"text": "written by schema 1"})
+    body = json.dumps({k: v for k, v in old.to_dict().items() if k != "seq"})
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE incident_tui_schema (version integer NOT NULL)")
+        conn.execute(MIGRATIONS[1])
+        conn.execute("INSERT INTO incident_tui_schema (version) VALUES (1)")
+        conn.execute(
+            "INSERT INTO incident_tui_events (seq, id, incident, kind, body) VALUES (1, %s, 'inc', 'note', %s)",
+            (old.id, body),
+        )
+        conn.execute("UPDATE incident_tui_counter SET seq = 1")
+    with PostgresStore(pg_dsn) as store:
+        again, fresh = store.append([old, new_event("inc", "note", "bob", {"text": "after"})])
+        assert (again.seq, again.data["text"], fresh.seq) == (1, "written by schema 1", 2)
+        assert [e.seq for e in store.read()] == [1, 2]
 
 
 def test_concurrent_writers_get_gap_free_seqs_in_commit_order(pg_dsn: str) -> None:
