@@ -9,6 +9,8 @@ for three server ping intervals before it counts as lost.
 
 from __future__ import annotations
 
+import ssl
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Literal
@@ -34,6 +36,15 @@ class Refused(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+def _tls(bases: Sequence[str]) -> ssl.SSLContext | bool:
+    """What the clients verify TLS with. Loading the CA bundle costs ~60 ms per client, paid
+    by every CLI run even for http:// URLs: plain HTTP gets a bare context (never used: it
+    does no TLS and follows no redirect), https one verifying context shared by both clients."""
+    if all(b.startswith("http://") for b in bases):
+        return False
+    return httpx.create_ssl_context()
 
 
 def outcome(status: int) -> Literal["ok", "transient", "refused"]:
@@ -96,8 +107,12 @@ class Api:
         self._current = 0
         self.link = link
         headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._headers = headers
+        self._tls = _tls(self.bases)
+        self._stream_http: httpx.Client | None = None
+        self._stream_lock = threading.Lock()
         # Connect fails fast (a dead server should queue writes at once); reads allow a busy server.
-        self.http = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=3.0))
+        self.http = httpx.Client(headers=headers, timeout=httpx.Timeout(timeout, connect=3.0), verify=self._tls)
         # A POST's request is built by hand from these: the client's own build_request
         # (URL merging and parsing, cookies) was a third of a POST's CPU, and bench_load's
         # clients are CPU-bound on a shared box (measured 840 -> 540 us a POST).
@@ -105,9 +120,19 @@ class Api:
         self._post_headers = httpx.Headers(
             {**headers, "Content-Type": "application/json", "Accept": "application/json", "User-Agent": "incident-tui"}
         )
-        self.stream_http = httpx.Client(
-            headers=headers, timeout=httpx.Timeout(10.0, connect=3.0, read=STREAM_READ_TIMEOUT)
-        )
+
+    @property
+    def stream_http(self) -> httpx.Client:
+        """The client for the live stream (its own read timeout), made on first use: a CLI
+        run, which never streams, builds one client."""
+        with self._stream_lock:
+            if self._stream_http is None:
+                self._stream_http = httpx.Client(
+                    headers=self._headers,
+                    timeout=httpx.Timeout(10.0, connect=3.0, read=STREAM_READ_TIMEOUT),
+                    verify=self._tls,
+                )
+            return self._stream_http
 
     @property
     def base(self) -> str:
@@ -180,6 +205,7 @@ class Api:
     def close(self) -> None:
         self.http.close()
         try:
-            self.stream_http.close()
+            if self._stream_http is not None:
+                self._stream_http.close()
         except RuntimeError:  # a poller may still be inside it; it exits alone
             pass
