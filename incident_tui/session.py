@@ -14,12 +14,8 @@ from .domain.checklists import RunbookError, Runbooks, load_runbooks
 from .domain.events import Event, EventError
 from .domain.fold import IncidentState, Registry
 from .domain.schema import validate_event
-from .domain.text import safe_text
 from .store import Store, folded, open_store
-
-
-def warn(message: str) -> None:
-    print(f"incident-tui: warning: {safe_text(message, 500, oneline=True)}", file=sys.stderr)
+from .store.files import warn
 
 
 class UsageError(Exception):

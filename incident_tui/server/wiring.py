@@ -7,7 +7,6 @@ without `[[notify]]` tables runs no delivery at all.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..store.deliveries import status_file
+from ..store.files import replace_file
 from .alerts import AlertRoutes, Intake
 from .committer import Committer
 from .delivery.outbox import Outbox, OutboxBusy, journal_path
@@ -36,11 +36,8 @@ def status_path(store_location: str) -> Path:
 
 
 def write_status(path: Path, doc: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
     try:
-        with open(tmp, "wb") as f:
-            f.write(orjson.dumps(doc))
-        os.replace(tmp, path)  # readers see the old or the new, never half (a status, not a record: no fsync)
+        replace_file(path, orjson.dumps(doc), mode=0o644, durable=False)  # a status, not a record
     except OSError as exc:
         log.warning("incident-tui: cannot write %s: %s", path, exc)
 

@@ -34,6 +34,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, overload
 
 import orjson
@@ -42,6 +43,7 @@ from ..domain import state as _state
 from ..domain.events import Event, stored_event
 from ..domain.fold import IncidentState, Registry
 from .base import StoreError
+from .files import replace_file
 
 MAGIC = b"incident-tui/index\n"
 VERSION = 1
@@ -434,23 +436,8 @@ def write_index(
             "orphans": registry.orphans,
         }
     )
-    final = index_path(log_path)
-    directory, name = os.path.split(final)
-    tmp = os.path.join(directory, f".{name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o660)
-        try:
-            with os.fdopen(fd, "wb", closefd=False) as f:
-                f.write(MAGIC + _HEAD.pack(len(meta), zlib.crc32(meta)) + meta)
-                for blob in blobs.values():
-                    f.write(blob)
-            os.fsync(fd)  # a power cut leaves the old index or this one whole, never a torn one
-        finally:
-            os.close(fd)
-        os.replace(tmp, final)
+    head = MAGIC + _HEAD.pack(len(meta), zlib.crc32(meta)) + meta
+    try:  # durable: a power cut leaves the old index or this one whole, never a torn one
+        replace_file(Path(index_path(log_path)), [head, *blobs.values()], mode=0o660)
     except OSError:
-        # The index only saves time: a read-only directory or a full disk costs speed, not answers.
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass  # the index only saves time: a read-only directory or a full disk costs speed, not answers

@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import threading
 import time
 from array import array
@@ -43,6 +42,7 @@ from ..domain.events import Event, EventError, stored_event
 from ..domain.fold import Registry
 from . import index as _index
 from .base import LinkState, StoreCorrupt, StoreError
+from .files import warn
 from .logfile import StoreLock, open_store, write_error
 
 # orjson (a declared dependency) parses a 100k-event file about 3x faster than json.
@@ -82,10 +82,6 @@ def _line_of(e: Event) -> bytes:
         return _dumps({**e.to_dict(), "data": {}})
 
 
-def _warn(message: str) -> None:
-    print(f"incident-tui: warning: {message}", file=sys.stderr)
-
-
 def _is_torn(tail: bytes) -> bool:
     """Bytes after the last newline that a writer dying mid-append could leave."""
     t = tail.rstrip(b"\0")
@@ -97,7 +93,7 @@ class JsonStore:
         self,
         path: str | os.PathLike[str],
         *,
-        warn: Callable[[str], None] = _warn,
+        warn: Callable[[str], None] = warn,
         index_min_bytes: int | None = None,
     ) -> None:
         self.path = Path(path).expanduser()

@@ -18,6 +18,7 @@ from pathlib import Path
 import orjson
 
 from ..domain.events import Event, stored_event
+from .files import replace_file
 
 
 class LogCache:
@@ -59,9 +60,7 @@ class LogCache:
             return
         if len(events) < self.loaded:  # the log was reset to something shorter: start over
             with contextlib.suppress(OSError):
-                tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-                tmp.write_bytes(b"".join(orjson.dumps(e.to_dict()) + b"\n" for e in events))
-                os.replace(tmp, self.path)
+                replace_file(self.path, [orjson.dumps(e.to_dict()) + b"\n" for e in events], durable=False)
                 self.loaded = len(events)
             return
         self._append([orjson.dumps(e.to_dict()) for e in events[self.loaded :]], len(events))

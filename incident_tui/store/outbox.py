@@ -25,7 +25,6 @@ import fcntl
 import hashlib
 import os
 import re
-import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -34,6 +33,7 @@ import orjson
 
 from ..domain.events import Event, EventError
 from ..domain.schema import validate_event
+from .files import replace_file, warn
 
 COMPACT_AT = 256 * 1024  # past this size a removal rewrites the file instead of appending a tombstone
 
@@ -46,12 +46,8 @@ def outbox_path(data_dir: Path, user: str, url: str, folder: str = "outbox") -> 
     return data_dir / folder / f"{clean(user)}@{clean(host)}-{digest}.jsonl"
 
 
-def _stderr(message: str) -> None:
-    print(f"incident-tui: warning: {message}", file=sys.stderr)
-
-
 class Outbox:
-    def __init__(self, path: Path, warn: Callable[[str], None] = _stderr) -> None:
+    def __init__(self, path: Path, warn: Callable[[str], None] = warn) -> None:
         self.path = path
         self._warn = warn
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -224,17 +220,10 @@ class Outbox:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.path)
             return
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         commands: dict[str, list[Event]] = {}  # each command stays one line
         for e in keep:
             commands.setdefault(self.group_of(e), []).append(e)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(fd, b"".join(self._lines(group) for group in commands.values()))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, self.path)
+        replace_file(self.path, [self._lines(group) for group in commands.values()])
 
     def remove(self, ids: set[str]) -> None:
         if not ids:

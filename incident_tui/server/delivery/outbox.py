@@ -31,6 +31,8 @@ from typing import Any
 
 import orjson
 
+from ...store.files import replace_file
+
 COMPACT_AT = 4 * 1024 * 1024  # a journal past this size is rewritten (owed deliveries only) on open
 KEEP_DEAD = 1000  # dead letters kept through a compaction, newest first
 
@@ -247,18 +249,7 @@ class Outbox(Journal):
                 )
             if d.state == "dead":
                 keep.append({"k": "dead", "id": d.id, "reason": d.error})
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            os.fchmod(f.fileno(), 0o600)
-            f.write(b"".join(orjson.dumps(r) + b"\n" for r in keep))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
-        dfd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+        replace_file(self.path, b"".join(orjson.dumps(r) + b"\n" for r in keep))
         os.close(self._fd)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
         self.items = {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import random
-import sys
 import threading
 from collections.abc import Callable
 
@@ -18,6 +17,7 @@ import orjson
 
 from ...domain.events import Event
 from ..base import StoreError
+from ..files import warn
 from ..outbox import Outbox
 from .http import Api, Refused, Transient
 from .mirror import BATCH_EVENTS
@@ -25,10 +25,6 @@ from .mirror import BATCH_EVENTS
 BATCH_BYTES = 900 * 1024  # under the server's 1 MiB body limit, with room for the envelope
 BACKOFF_MIN, BACKOFF_MAX = 0.1, 5.0
 RECENT_KEPT = 10_000  # acknowledged copies remembered for a caller whose write another thread sent
-
-
-def warn(message: str) -> None:
-    print(f"incident-tui: warning: {message}", file=sys.stderr)
 
 
 class OutboxSender:

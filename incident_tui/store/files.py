@@ -1,0 +1,60 @@
+"""The two small file routines every part shares: one warning line, one atomic replace.
+
+They live with the stores (the lowest layer that does I/O) so the server, the UI and
+the CLI use the same ones; the domain below stays free of files and terminals.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..domain.text import safe_text
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr; the message may quote stored text, so it is made safe."""
+    print(f"incident-tui: warning: {safe_text(message, 2000, oneline=True)}", file=sys.stderr)
+
+
+def replace_file(path: Path, data: bytes | Iterable[bytes], *, mode: int = 0o600, durable: bool = True) -> None:
+    """Give `path` the content `data` so that a reader, or a crash, sees the old file or the
+    new one whole, never half of one.
+
+    The content goes to a temporary file beside `path` (named by process, so two processes
+    never share one) and is renamed over it. `durable` (records: an outbox, an index) also
+    fsyncs the file before the rename and the folder after it, so the new content survives
+    a power cut; without it (a draft, a cache, a status) a crash may leave the old content.
+    Raises OSError, the temporary file removed."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            for chunk in [data] if isinstance(data, bytes | bytearray | memoryview) else data:
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view) :]
+            if durable:
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if durable:
+        try:
+            dfd = os.open(path.parent, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(dfd)
+        except OSError:
+            pass  # a folder some file systems cannot fsync: the file itself is durable
+        finally:
+            os.close(dfd)
