@@ -66,7 +66,7 @@ class _Process(asyncssh.SSHServerProcess):
     """A session channel: refuses subsystems (sftp) at the request, with a log line."""
 
     def __init__(self, owner: _Connection) -> None:
-        super().__init__(owner.war._session, None, 0, False)
+        super().__init__(owner.ssh_server._session, None, 0, False)
         self._owner = owner
 
     def subsystem_requested(self, subsystem: str) -> bool:
@@ -78,8 +78,8 @@ class _Process(asyncssh.SSHServerProcess):
 class _Connection(asyncssh.SSHServer):
     """One client connection: authentication and the refusals of everything but a session."""
 
-    def __init__(self, war: WarRoomSsh) -> None:
-        self.war = war
+    def __init__(self, ssh_server: WarRoomSsh) -> None:
+        self.ssh_server = ssh_server
         self.conn: asyncssh.SSHServerConnection | None = None
         self.peer = "?"
         self.person: str | None = None
@@ -95,9 +95,11 @@ class _Connection(asyncssh.SSHServer):
         self.conn = conn
         peer = conn.get_extra_info("peername") or ("?", 0)
         self.peer = f"{peer[0]}:{peer[1]}"
-        if len(self.war.connections) >= self.war.settings.limits.connections:
+        if len(self.ssh_server.connections) >= self.ssh_server.settings.limits.connections:
             log.warning(
-                "refused connection from %s: %d connections open (the limit)", self.peer, len(self.war.connections)
+                "refused connection from %s: %d connections open (the limit)",
+                self.peer,
+                len(self.ssh_server.connections),
             )
             asyncio.get_running_loop().call_soon(
                 conn.disconnect,
@@ -105,7 +107,7 @@ class _Connection(asyncssh.SSHServer):
                 "incident-tui: too many connections; try again soon",
             )
             return
-        self.war.connections.add(self)
+        self.ssh_server.connections.add(self)
         # Agent and X11 forwarding are off in the listen options, and asyncssh refuses them
         # silently; these stand-ins (the connection's own hooks for those requests) also
         # tell the client and the log.
@@ -113,7 +115,7 @@ class _Connection(asyncssh.SSHServer):
         conn.attach_x11_listener = self._refuse_x11  # type: ignore[method-assign]
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.war.connections.discard(self)
+        self.ssh_server.connections.discard(self)
 
     async def _refuse_agent(self) -> bool:
         self._refuse("agent forwarding (-A)", "incident-tui: agent forwarding is refused: your agent stays with you")
@@ -138,7 +140,7 @@ class _Connection(asyncssh.SSHServer):
     # -- authentication ------------------------------------------------------------
 
     def begin_auth(self, username: str) -> bool:
-        ring = self.war.keys.refresh()
+        ring = self.ssh_server.keys.refresh()
         assert self.conn is not None
         self.conn.set_authorized_keys(ring.authorized or asyncssh.import_authorized_keys(""))
         return True
@@ -159,7 +161,7 @@ class _Connection(asyncssh.SSHServer):
                     f"incident-tui: key {fp} is not one of this war room's; "
                     "an admin adds it as NAME.pub in the server's keys folder\r\n"
                 )
-        if self.refused_keys >= self.war.settings.limits.auth_attempts:
+        if self.refused_keys >= self.ssh_server.settings.limits.auth_attempts:
             log.warning("closed %s after %d refused keys", self.peer, self.refused_keys)
             asyncio.get_running_loop().call_soon(
                 self.conn.disconnect,
@@ -369,13 +371,14 @@ class WarRoomSsh:
                 process.exit(rc & 0xFF)
 
 
-def start_message(war: WarRoomSsh, host: str) -> list[str]:
+def start_message(ssh_server: WarRoomSsh, host: str) -> list[str]:
     shown = f"[{host}]" if ":" in host else host
-    people = len(war.keys.ring.people)
+    people = len(ssh_server.keys.ring.people)
+    created = ", created now" if ssh_server.host_key_created else ""
     lines = [
-        f"ssh on {shown}:{war.port}: {people} person(s) with keys in {war.settings.keys}"
+        f"ssh on {shown}:{ssh_server.port}: {people} person(s) with keys in {ssh_server.settings.keys}"
         + ("" if people else " (nobody can log in until NAME.pub files are added)"),
-        f"ssh host key {war.fingerprint} ({war.settings.host_key}{', created now' if war.host_key_created else ''})",
+        f"ssh host key {ssh_server.fingerprint} ({ssh_server.settings.host_key}{created})",
     ]
     return lines
 
