@@ -6,6 +6,7 @@ import ipaddress
 import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -19,10 +20,11 @@ from .app import create_app
 from .auth import TokenFileError, Tokens
 from .conn import guarded_protocol, raise_fd_limit
 from .guard import HostPolicy, split_host
-from .integrations import parse_integrations
+from .hub import Hub
+from .integrations import Integrations, parse_integrations
 
 if TYPE_CHECKING:
-    from .ssh import SshSettings
+    from .ssh import SshSettings, WarRoomSsh
 
 
 def _say(message: str) -> None:
@@ -86,6 +88,14 @@ def open_served_store(config: Config, database: str | None) -> Store:
     return JsonStore(config.store)
 
 
+class _Stop(Exception):
+    """Why `serve` cannot go on: one line for stderr, and the exit code (2 usage, 1 runtime)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
 def serve(
     config: Config,
     host: str,
@@ -99,76 +109,29 @@ def serve(
     ssh: SshSettings | None = None,
 ) -> int:
     """`token_flag`: --token was given on this command line (not from the environment)."""
-    if config.remote:
-        _say("serve needs a local store (--store or INCIDENT_TUI_STORE); it cannot serve --remote")
-        return 2
-    if token_flag and token_file:
-        _say("--token and --token-file both say who may connect; give one (the file names each person)")
-        return 2
     try:
-        hosts = HostPolicy([*allowed_hosts, *_own_names(host)], public_url)
-    except ValueError as exc:
-        _say(str(exc))
-        return 2
-    try:
-        if token_file:
-            tokens = Tokens.from_file(token_file)
-        elif config.token:
-            tokens = Tokens.shared_token(config.token)
-        else:
-            tokens = Tokens.none()
-    except TokenFileError as exc:
-        _say(str(exc))
-        return 2
-    if not tokens.required and not is_loopback(host):
-        _say(
-            f"refusing to listen on {host} without a token: anyone who reaches it could write; "
-            "give --token-file FILE (or --token), or keep the default --host 127.0.0.1"
-        )
-        return 2
-    if not 0 <= port <= 65535:
-        _say(f"--port {port} is not a TCP port")
-        return 2
-    try:
-        runbooks = load_runbooks(config.runbooks)
-        integrations = parse_integrations(config.tables)
-    except (RunbookError, ConfigError) as exc:
-        _say(str(exc))
-        return 2
-    war = None
-    if ssh is not None:
-        from .ssh import ChildSpec, KeyFolderError, SessionTokens, WarRoomSsh
+        hosts, tokens = _access(config, host, port, token_file, token_flag, public_url, allowed_hosts)
+        try:
+            runbooks = load_runbooks(config.runbooks)
+            integrations = parse_integrations(config.tables)
+        except (RunbookError, ConfigError) as exc:
+            raise _Stop(2, str(exc)) from None
+        if ssh is not None:
+            from .ssh import SessionTokens
 
-        tokens = SessionTokens.around(tokens)  # each SSH session gets a token that names its person
-    try:
-        with gcpolicy.paused():  # the whole log as opened is held for the server's life
-            store = open_served_store(config, database)
-    except StoreError as exc:
-        _say(str(exc))
-        return 1
+            tokens = SessionTokens.around(tokens)  # each SSH session gets a token that names its person
+        try:
+            with gcpolicy.paused():  # the whole log as opened is held for the server's life
+                store = open_served_store(config, database)
+        except StoreError as exc:
+            raise _Stop(1, str(exc)) from None
+    except _Stop as stop:
+        _say(str(stop))
+        return stop.code
     raise_fd_limit()  # process policy: the connection cap refuses before the descriptors run out
     try:
-        try:
-            sock = bind(host, port)
-        except OSError as exc:
-            _say(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
-            return 1
-        ssh_sock = None
-        if ssh is not None:
-            from .ssh import api_url_for, install_log_handler
-
-            try:
-                ssh_sock = bind(ssh.host, ssh.port)
-            except OSError as exc:
-                _say(f"cannot listen for ssh on {ssh.host}:{ssh.port}: {exc.strerror or exc}")
-                return 1
-            spec = ChildSpec(api_url_for(host, sock.getsockname()[1]), ssh.homes, config.runbooks)
-            try:
-                war = WarRoomSsh(ssh, tokens, spec)  # type: ignore[arg-type]
-            except KeyFolderError as exc:
-                _say(str(exc))
-                return 2
-            install_log_handler(_say)
+        sock = _bind(host, port, "")
+        room = _ssh_room(ssh, tokens, config, host, sock.getsockname()[1]) if ssh is not None else None
         app = create_app(
             store,
             tokens,
@@ -178,60 +141,132 @@ def serve(
             freezer=gcpolicy.LogFreezer(),
             hosts=hosts,
         )
-        hub = app.state.hub
-        real_port = sock.getsockname()[1]
-        auth = (
-            f"{len(tokens.names)} per-person token(s)"
-            if tokens.per_person
-            else "one shared token"
-            if tokens.required
-            else "no token: loopback only"
+        _banner(store, host, sock.getsockname()[1], tokens, integrations)
+        settings = uvicorn.Config(
+            app,
+            http=guarded_protocol(counters=app.state.limits),
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=3,
+            # Long polls and streams are idle by design; keep-alive covers the gaps between polls.
+            timeout_keep_alive=30,
         )
-        shown = f"[{host}]" if ":" in host else host
-        _say(f"serving {store.location} on http://{shown}:{real_port}/api/v1 ({auth}); ctrl+c stops")
-        if integrations.destinations or integrations.rules:
-            _say(
-                f"notifying {len(integrations.destinations)} destination(s); "
-                f"{len(integrations.rules)} alert rule(s) for /api/v1/alerts/alertmanager and /api/v1/alerts/events-v2"
-            )
-        sys.stderr.flush()
-
-        class _Server(uvicorn.Server):
-            def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-                # Open SSE streams would hold a graceful shutdown for ever: end them first.
-                hub.close()
-                super().handle_exit(sig, frame)
-                # uvicorn re-raises the signal once shut down (exit 130 or death by SIGTERM,
-                # skipping our cleanup); ctrl+c or SIGTERM is how serve is meant to end: exit 0.
-                self._captured_signals.clear()
-
-            async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-                await super().startup(sockets)
-                if war is not None and not self.should_exit:
-                    from .ssh import start_message
-
-                    await war.start(ssh_sock)
-                    for line in start_message(war, ssh.host if ssh else host):
-                        _say(line)
-
-            async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-                if war is not None:
-                    await war.stop()  # the sessions' apps save their drafts while the API still answers
-                await super().shutdown(sockets)
-
-        server = _Server(
-            uvicorn.Config(
-                app,
-                http=guarded_protocol(counters=app.state.limits),
-                log_level="warning",
-                access_log=False,
-                lifespan="on",
-                timeout_graceful_shutdown=3,
-                # Long polls and streams are idle by design; keep-alive covers the gaps between polls.
-                timeout_keep_alive=30,
-            )
-        )
-        server.run(sockets=[sock])
+        _Server(settings, app.state.hub, room).run(sockets=[sock])
         return 0
+    except _Stop as stop:
+        _say(str(stop))
+        return stop.code
     finally:
         store.close()
+
+
+def _access(
+    config: Config,
+    host: str,
+    port: int,
+    token_file: str | None,
+    token_flag: bool,
+    public_url: str | None,
+    allowed_hosts: Sequence[str],
+) -> tuple[HostPolicy, Tokens]:
+    """Who may reach the server and by which names; _Stop(2) for settings that cannot be served."""
+    if config.remote:
+        raise _Stop(2, "serve needs a local store (--store or INCIDENT_TUI_STORE); it cannot serve --remote")
+    if token_flag and token_file:
+        raise _Stop(2, "--token and --token-file both say who may connect; give one (the file names each person)")
+    try:
+        hosts = HostPolicy([*allowed_hosts, *_own_names(host)], public_url)
+    except ValueError as exc:
+        raise _Stop(2, str(exc)) from None
+    try:
+        if token_file:
+            tokens = Tokens.from_file(token_file)
+        elif config.token:
+            tokens = Tokens.shared_token(config.token)
+        else:
+            tokens = Tokens.none()
+    except TokenFileError as exc:
+        raise _Stop(2, str(exc)) from None
+    if not tokens.required and not is_loopback(host):
+        raise _Stop(
+            2,
+            f"refusing to listen on {host} without a token: anyone who reaches it could write; "
+            "give --token-file FILE (or --token), or keep the default --host 127.0.0.1",
+        )
+    if not 0 <= port <= 65535:
+        raise _Stop(2, f"--port {port} is not a TCP port")
+    return hosts, tokens
+
+
+def _bind(host: str, port: int, what: str) -> socket.socket:
+    try:
+        return bind(host, port)
+    except OSError as exc:
+        raise _Stop(1, f"cannot listen{what} on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def _ssh_room(ssh: SshSettings, tokens: Tokens, config: Config, host: str, api_port: int) -> _SshRoom:
+    """The SSH side: its socket bound now (a busy port is one line), its sessions started
+    with the server (see _Server.startup)."""
+    from .ssh import ChildSpec, KeyFolderError, WarRoomSsh, api_url_for, install_log_handler
+
+    sock = _bind(ssh.host, ssh.port, " for ssh")
+    spec = ChildSpec(api_url_for(host, api_port), ssh.homes, config.runbooks)
+    try:
+        server = WarRoomSsh(ssh, tokens, spec)  # type: ignore[arg-type]
+    except KeyFolderError as exc:
+        raise _Stop(2, str(exc)) from None
+    install_log_handler(_say)
+    return _SshRoom(server, sock, ssh.host)
+
+
+def _banner(store: Store, host: str, port: int, tokens: Tokens, integrations: Integrations) -> None:
+    if tokens.per_person:
+        auth = f"{len(tokens.names)} per-person token(s)"
+    else:
+        auth = "one shared token" if tokens.required else "no token: loopback only"
+    shown = f"[{host}]" if ":" in host else host
+    _say(f"serving {store.location} on http://{shown}:{port}/api/v1 ({auth}); ctrl+c stops")
+    if integrations.destinations or integrations.rules:
+        _say(
+            f"notifying {len(integrations.destinations)} destination(s); "
+            f"{len(integrations.rules)} alert rule(s) for /api/v1/alerts/alertmanager and /api/v1/alerts/events-v2"
+        )
+    sys.stderr.flush()
+
+
+@dataclass
+class _SshRoom:
+    server: WarRoomSsh
+    sock: socket.socket
+    host: str
+
+
+class _Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, hub: Hub, room: _SshRoom | None) -> None:
+        super().__init__(config)
+        self.hub = hub
+        self.room = room
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        # Open SSE streams would hold a graceful shutdown for ever: end them first.
+        self.hub.close()
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises the signal once shut down (exit 130 or death by SIGTERM,
+        # skipping our cleanup); ctrl+c or SIGTERM is how serve is meant to end: exit 0.
+        self._captured_signals.clear()
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.room is not None and not self.should_exit:
+            from .ssh import start_message
+
+            await self.room.server.start(self.room.sock)
+            for line in start_message(self.room.server, self.room.host):
+                _say(line)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.room is not None:
+            await self.room.server.stop()  # the sessions' apps save their drafts while the API still answers
+        await super().shutdown(sockets)
