@@ -74,6 +74,108 @@ def raise_fd_limit() -> int:
     return soft
 
 
+class GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a header timeout, a connection cap and a stall limit.
+
+    The limits are class attributes, read when used (`guarded_protocol` makes a subclass
+    with its own): a test, or an operator's hook, may change them live."""
+
+    counters = Counters()
+    head_timeout = HEADER_TIMEOUT
+    connection_cap = MAX_CONNECTIONS
+    stall_limit = STALL_TIMEOUT
+    _head_timer: asyncio.TimerHandle | None = None
+    _stall_timer: asyncio.TimerHandle | None = None
+    _refused = False
+    _head_bytes = 0
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        if len(self.connections) > self.connection_cap:
+            self._refused = True
+            self.counters.refused_busy += 1
+            transport.write(_BUSY)
+            transport.close()
+            return
+        self._arm_head()
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        super().data_received(data)
+        # Still waiting for this request's headers after parsing the chunk: it was all head.
+        # (httptools parses as bytes come, so what piles up is bounded by this check.)
+        if self._head_timer is not None and not self.transport.is_closing():
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD:
+                self._refused = True
+                self._disarm_head()
+                self.transport.write(_TOO_BIG)
+                self.transport.close()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm_head()  # a further request on a kept-alive connection: its head must come in time
+
+    def on_headers_complete(self) -> None:
+        self._disarm_head()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_head()
+        self._disarm_stall()
+        super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stall_timer is None:
+            self._stall_timer = self.loop.call_later(self.stall_limit, self._stalled)
+
+    def resume_writing(self) -> None:
+        self._disarm_stall()
+        super().resume_writing()
+
+    # -- timers ---------------------------------------------------------------
+
+    def _arm_head(self) -> None:
+        if self._head_timer is None:
+            self._head_bytes = 0
+            self._head_timer = self.loop.call_later(self.head_timeout, self._head_late)
+
+    def _disarm_head(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _disarm_stall(self) -> None:
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = None
+
+    def _head_late(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            self.counters.header_timeouts += 1
+            self.transport.write(_TIMEOUT)
+            self.transport.close()
+
+    def _stalled(self) -> None:
+        self._stall_timer = None
+        if not self.transport.is_closing():
+            self.counters.stalled_closed += 1
+            held = self.transport.get_write_buffer_size()
+            self.counters.stalled_buffer_max = max(self.counters.stalled_buffer_max, held)
+            client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
+            log.warning(
+                "incident-tui: closed a response to %s that took nothing for %gs (%d bytes waiting)",
+                client,
+                self.stall_limit,
+                held,
+            )
+            # abort, not close: close would wait to flush what the client will never read.
+            self.transport.abort()
+
+
 def guarded_protocol(
     *,
     header_timeout: float = HEADER_TIMEOUT,
@@ -82,103 +184,10 @@ def guarded_protocol(
     counters: Counters | None = None,
 ) -> type[HttpToolsProtocol]:
     """An HTTP protocol class for `uvicorn.Config(http=...)` with these limits."""
-    seen = counters or Counters()
-
-    class GuardedProtocol(HttpToolsProtocol):
-        # Class attributes, read when used: a test (or an operator's hook) may change them live.
-        counters = seen
-        head_timeout = header_timeout
-        connection_cap = max_connections
-        stall_limit = stall_timeout
-        _head_timer: asyncio.TimerHandle | None = None
-        _stall_timer: asyncio.TimerHandle | None = None
-        _refused = False
-        _head_bytes = 0
-
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            if len(self.connections) > self.connection_cap:
-                self._refused = True
-                seen.refused_busy += 1
-                transport.write(_BUSY)
-                transport.close()
-                return
-            self._arm_head()
-
-        def data_received(self, data: bytes) -> None:
-            if self._refused:
-                return
-            super().data_received(data)
-            # Still waiting for this request's headers after parsing the chunk: it was all head.
-            # (httptools parses as bytes come, so what piles up is bounded by this check.)
-            if self._head_timer is not None and not self.transport.is_closing():
-                self._head_bytes += len(data)
-                if self._head_bytes > MAX_HEAD:
-                    self._refused = True
-                    self._disarm_head()
-                    self.transport.write(_TOO_BIG)
-                    self.transport.close()
-
-        def on_message_begin(self) -> None:
-            super().on_message_begin()
-            self._arm_head()  # a further request on a kept-alive connection: its head must come in time
-
-        def on_headers_complete(self) -> None:
-            self._disarm_head()
-            super().on_headers_complete()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm_head()
-            self._disarm_stall()
-            super().connection_lost(exc)
-
-        def pause_writing(self) -> None:
-            super().pause_writing()
-            if self._stall_timer is None:
-                self._stall_timer = self.loop.call_later(self.stall_limit, self._stalled)
-
-        def resume_writing(self) -> None:
-            self._disarm_stall()
-            super().resume_writing()
-
-        # -- timers ---------------------------------------------------------------
-
-        def _arm_head(self) -> None:
-            if self._head_timer is None:
-                self._head_bytes = 0
-                self._head_timer = self.loop.call_later(self.head_timeout, self._head_late)
-
-        def _disarm_head(self) -> None:
-            if self._head_timer is not None:
-                self._head_timer.cancel()
-                self._head_timer = None
-
-        def _disarm_stall(self) -> None:
-            if self._stall_timer is not None:
-                self._stall_timer.cancel()
-                self._stall_timer = None
-
-        def _head_late(self) -> None:
-            self._head_timer = None
-            if not self.transport.is_closing():
-                seen.header_timeouts += 1
-                self.transport.write(_TIMEOUT)
-                self.transport.close()
-
-        def _stalled(self) -> None:
-            self._stall_timer = None
-            if not self.transport.is_closing():
-                seen.stalled_closed += 1
-                held = self.transport.get_write_buffer_size()
-                seen.stalled_buffer_max = max(seen.stalled_buffer_max, held)
-                client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
-                log.warning(
-                    "incident-tui: closed a response to %s that took nothing for %gs (%d bytes waiting)",
-                    client,
-                    self.stall_limit,
-                    held,
-                )
-                # abort, not close: close would wait to flush what the client will never read.
-                self.transport.abort()
-
-    return GuardedProtocol
+    limits = {
+        "counters": counters or Counters(),
+        "head_timeout": header_timeout,
+        "connection_cap": max_connections,
+        "stall_limit": stall_timeout,
+    }
+    return type("GuardedProtocol", (GuardedProtocol,), limits)
