@@ -292,36 +292,12 @@ class WarRoomSsh:
         conn: Any = process.get_extra_info("connection")
         owner: _Connection | None = conn.get_owner() if conn is not None else None
         person = owner.person if owner else None
-
-        def refuse(what: str, message: str, status: int = 1) -> None:
+        refused = self._refusal(process, owner, person)
+        if refused is not None or owner is None or person is None:
+            what, message = refused or ("a session without a person", "incident-tui: not authenticated")
             log.warning("refused %s for %s from %s", what, person, owner.peer if owner else "?")
             process.stderr.write((message + "\r\n").encode())
-            process.exit(status)
-
-        if owner is None or person is None:
-            refuse("a session without a person", "incident-tui: not authenticated")
-            return
-        if process.subsystem is not None:
-            refuse(f"subsystem {_clean(process.subsystem, 40)!r}", NO_SUBSYSTEM)
-            return
-        if process.command is not None:
-            refuse(f"command {_clean(process.command, 60)!r}", NO_COMMANDS)
-            return
-        if process.get_terminal_type() is None:
-            refuse("a session without a terminal", NEEDS_TTY)
-            return
-        limits = self.settings.limits
-        if len(self.sessions) >= limits.sessions:
-            refuse(
-                "a session (total limit)",
-                f"incident-tui: {limits.sessions} sessions are open (the limit); try again soon",
-            )
-            return
-        if self.count(person) >= limits.per_person:
-            refuse(
-                "a session (per-person limit)",
-                f"incident-tui: {person} already has {limits.per_person} sessions open (the limit); close one first",
-            )
+            process.exit(1)
             return
         # A terminal shows one stream: what is said from here on goes to stdout.
         for note in owner.notes:
@@ -333,21 +309,7 @@ class WarRoomSsh:
         self.sessions.add(session)
         started = time.monotonic()
         try:
-            await session.start()
-            log.info(
-                "session for %s from %s: pid %s, %s %sx%s",
-                person,
-                owner.peer,
-                session.pid,
-                _clean(process.get_terminal_type(), 40),
-                *process.get_terminal_size()[:2],
-            )
-            rc = await session.run()
-        except Exception as exc:
-            log.error("session for %s from %s failed: %s", person, owner.peer, exc)
-            with contextlib.suppress(Exception):
-                process.stdout.write(f"incident-tui: the session could not start: {exc}\r\n".encode())
-            rc = 1
+            rc = await self._run(session, process, person, owner.peer)
         finally:
             self.tokens.revoke(token)
             self.sessions.discard(session)
@@ -360,15 +322,64 @@ class WarRoomSsh:
             time.monotonic() - started,
             session.hangup_reason or f"the app exited with {rc}",
         )
-        if not process.is_closing():
+        await _goodbye(process, session, rc)
+
+    def _refusal(
+        self, process: asyncssh.SSHServerProcess, owner: _Connection | None, person: str | None
+    ) -> tuple[str, str] | None:
+        """Why this session may not have the app (what the log says, what the person reads), or None."""
+        if owner is None or person is None:
+            return "a session without a person", "incident-tui: not authenticated"
+        if process.subsystem is not None:
+            return f"subsystem {_clean(process.subsystem, 40)!r}", NO_SUBSYSTEM
+        if process.command is not None:
+            return f"command {_clean(process.command, 60)!r}", NO_COMMANDS
+        if process.get_terminal_type() is None:
+            return "a session without a terminal", NEEDS_TTY
+        limits = self.settings.limits
+        if len(self.sessions) >= limits.sessions:
+            return (
+                "a session (total limit)",
+                f"incident-tui: {limits.sessions} sessions are open (the limit); try again soon",
+            )
+        if self.count(person) >= limits.per_person:
+            return (
+                "a session (per-person limit)",
+                f"incident-tui: {person} already has {limits.per_person} sessions open (the limit); close one first",
+            )
+        return None
+
+    @staticmethod
+    async def _run(session: Session, process: asyncssh.SSHServerProcess, person: str, peer: str) -> int:
+        """The app for this session, until it exits or the session hangs up; its exit code."""
+        try:
+            await session.start()
+            log.info(
+                "session for %s from %s: pid %s, %s %sx%s",
+                person,
+                peer,
+                session.pid,
+                _clean(process.get_terminal_type(), 40),
+                *process.get_terminal_size()[:2],
+            )
+            return await session.run()
+        except Exception as exc:
+            log.error("session for %s from %s failed: %s", person, peer, exc)
             with contextlib.suppress(Exception):
-                if session.hangup_reason and session.hangup_reason != "the client closed":
-                    why = session.hangup_reason
-                    process.stdout.write(
-                        f"\r\nincident-tui: session ended: {why}; your typed line is kept\r\n".encode()
-                    )
-                await process.stdout.drain()
-                process.exit(rc & 0xFF)
+                process.stdout.write(f"incident-tui: the session could not start: {exc}\r\n".encode())
+            return 1
+
+
+async def _goodbye(process: asyncssh.SSHServerProcess, session: Session, rc: int) -> None:
+    """Say why the session ended (unless the client left) and close the channel with rc."""
+    if process.is_closing():
+        return
+    with contextlib.suppress(Exception):
+        if session.hangup_reason and session.hangup_reason != "the client closed":
+            why = session.hangup_reason
+            process.stdout.write(f"\r\nincident-tui: session ended: {why}; your typed line is kept\r\n".encode())
+        await process.stdout.drain()
+        process.exit(rc & 0xFF)
 
 
 def start_message(ssh_server: WarRoomSsh, host: str) -> list[str]:
