@@ -78,6 +78,15 @@ def build_parser() -> argparse.ArgumentParser:
             "incident-tui --help lists them.",
         )
 
+    for family in (_writing_verbs, _reading_verbs, _document_verbs, _serve_verb, _admin_verbs):
+        family(verb)
+    return parser
+
+
+Verb = Callable[[str, str], argparse.ArgumentParser]
+
+
+def _writing_verbs(verb: Verb) -> None:
     p = verb("declare", "declare an incident; prints its number")
     p.add_argument("title", nargs="+", help="what is broken, for whom (the words are joined)")
     p.add_argument("--severity", default="SEV3", help="SEV1 (critical) .. SEV5 (cosmetic); default SEV3")
@@ -94,6 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.epilog = _command_list()
     p.formatter_class = argparse.RawDescriptionHelpFormatter
 
+
+def _reading_verbs(verb: Verb) -> None:
     p = verb("list", "active incidents (or --all)")
     p.add_argument("--all", action="store_true", help="include resolved, postmortem and closed")
     p.add_argument("--json", action="store_true", help="a JSON array of incident summaries (README: JSON output)")
@@ -107,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=int, default=0, metavar="SEQ", help="only events after this seq")
     p.add_argument("--json", action="store_true", help="one JSON event a line")
 
+
+def _document_verbs(verb: Verb) -> None:
     p = verb("snapshot", "handoff snapshot")
     p.add_argument("incident", help="INC-7, 7 or the incident's uuid")
     p.add_argument("--format", choices=("md", "json"), default="md", help="Markdown (default) or stable JSON")
@@ -118,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("md", "json"), default="md", help="Markdown (default) or stable JSON")
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of standard output")
 
+
+def _serve_verb(verb: Verb) -> None:
     p = verb("serve", "the HTTP API over the store")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
@@ -141,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the log in PostgreSQL (postgresql://...) instead of the store file; default: INCIDENT_TUI_DATABASE",
     )
 
+
+def _admin_verbs(verb: Verb) -> None:
     p = verb("migrate", "copy the whole log between a store file and PostgreSQL, then verify it")
     p.add_argument("--from", dest="source", required=True, metavar="SRC", help="a store file or postgresql:// URL")
     p.add_argument("--to", dest="target", required=True, metavar="DST", help="a store file or postgresql:// URL")
@@ -153,7 +170,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--until", choices=PHASES, default=None, help="stop once this phase is entered (to rehearse the rest live)"
     )
-    return parser
 
 
 # -- verbs ----------------------------------------------------------------------------
