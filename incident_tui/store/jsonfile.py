@@ -244,8 +244,9 @@ class JsonStore:
             if lines_seen == 0:
                 _check_header(self.path, lines[0])
                 start = 1
-            events, whole = _parse_lines(self.path, lines, start, lines_seen, due)
-            if pos + end >= size and whole < len(lines):  # an unfinished batch at the end
+            # Only the log's own end may hold an unfinished batch; a chunk's end is mid-log.
+            events, whole = _parse_lines(self.path, lines, start, lines_seen, due, tail=pos + end >= size)
+            if whole < len(lines):
                 end -= sum(len(x) + 1 for x in lines[whole:])
                 del lines[whole:]
             ends = list(accumulate((len(x) + 1 for x in lines), initial=pos))
@@ -366,7 +367,7 @@ class JsonStore:
         if first == 0:
             _check_header(self.path, lines[0])
             start = 1
-        events, whole = _parse_lines(self.path, lines, start, first, self._base + len(self._events) + 1)
+        events, whole = _parse_lines(self.path, lines, start, first, self._base + len(self._events) + 1, tail=True)
         size = len(block)
         if whole < len(lines):
             size -= sum(len(x) + 1 for x in lines[whole:])
@@ -597,12 +598,14 @@ def _whole_event(line: bytes) -> bool:
     return type(d) is dict and type(d.get("seq")) is int and not d.get("more")
 
 
-def _parse_lines(path: Path, lines: list[bytes], start: int, first: int, due: int) -> tuple[list[Event], int]:
-    """Complete lines into events, seq `due` first, and how many of `lines` are whole: the
-    lines at the end that say `more` follow when none does are left out (a batch not
-    written yet, or torn). This is the whole cost of opening a store without an index, so
-    it checks only what the fold relies on: appends validated everything else. `first` is
-    the number of lines before `lines` (for error messages)."""
+def _parse_lines(
+    path: Path, lines: list[bytes], start: int, first: int, due: int, tail: bool = False
+) -> tuple[list[Event], int]:
+    """Complete lines into events, seq `due` first, and how many of `lines` are whole: with
+    `tail` (the lines end where the log ends), the lines at the end that say `more` follow
+    when none does are left out (a batch not written yet, or torn). This is the whole cost
+    of opening a store without an index, so it checks only what the fold relies on: appends
+    validated everything else. `first` is the number of lines before `lines` (for errors)."""
     events: list[Event] = []
     append, loads = events.append, _loads
     open_at = -1  # where the run of lines saying `more` follow began (-1: not in one)
@@ -622,7 +625,7 @@ def _parse_lines(path: Path, lines: list[bytes], start: int, first: int, due: in
             open_at = -1
         due += 1
         append(event)
-    if open_at >= 0:
+    if tail and open_at >= 0:
         del events[open_at - start :]
         return events, open_at
     return events, len(lines)

@@ -352,3 +352,20 @@ def test_a_new_store_in_a_group_writable_folder_is_group_writable(shared_dir: Pa
         os.umask(old)
         os.chmod(shared_dir, 0o777)
     assert stat.S_IMODE(private.stat().st_mode) & 0o020 == 0
+
+
+def test_an_index_built_in_chunks_keeps_batches_that_straddle_a_chunk(
+    store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index is built a chunk at a time: a batch whose lines cross a chunk's end is mid-log,
+    not unfinished (a store past 8 MB of batches failed to open: 'seq N where M was due')."""
+    from incident_tui.store import jsonfile
+
+    with JsonStore(store_path, index_min_bytes=1 << 40) as s:
+        for b in range(40):
+            s.append([note(f"{b}.{i} " + "x" * 50) for i in range(7)])
+    monkeypatch.setattr(jsonfile, "_BUILD_CHUNK", 1000)  # many chunk ends fall inside batches
+    with JsonStore(store_path, index_min_bytes=0) as s:
+        got = [e.data["text"].split()[0] for e in s.read()]
+        assert got == [f"{b}.{i}" for b in range(40) for i in range(7)]
+        assert s.append([note("next")])[0].seq == 281
