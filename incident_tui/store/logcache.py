@@ -73,8 +73,12 @@ class LogCache:
 
     def _append(self, lines: Sequence[bytes], total: int) -> None:
         with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
+            try:
+                fd = os.open(self.path, flags, 0o600)
+            except FileNotFoundError:  # no folder yet (not made for every streamed chunk: a stat each)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, flags, 0o600)
             try:
                 os.write(fd, b"\n".join(lines) + b"\n")
             finally:

@@ -327,10 +327,12 @@ class WarRoomApp(App[int]):
         # for every event there cost a dashboard's keystrokes (bench_timeline p99 42 -> 54 ms).
         if listing.is_active:  # otherwise it rebuilds when shown (on_screen_resume)
             listing.refresh_rows()
+        # Others' events redraw at a bounded rate; a line typed here shows at once.
+        live = not any(e.id in self._typed_here for e in message.events)
         for incident in touched:
             dash = self._dashboards.get(incident)
             if dash is not None:
-                dash.state_changed()
+                dash.state_changed(live=live)
         if self._open_when_seen in touched:
             state = self.registry.incidents[self._open_when_seen]
             if isinstance(self.screen, ModalScreen):

@@ -8,6 +8,7 @@ Down walk the history only from the first or last row, so a long entry can be ed
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -20,6 +21,9 @@ from ...domain.fold import IncidentState
 from ..completion import complete
 
 PLACEHOLDER = "type a note, or /command … (Tab completes, ↑↓ history, ctrl+j new line)"
+# The cursor stops blinking (and stays shown) this long after the last key, as GTK's does:
+# a blink is a repaint twice a second, and most windows in a war room only watch.
+BLINK_SECONDS = 10.0
 
 
 class CommandBar(TextArea, inherit_bindings=False):
@@ -94,6 +98,21 @@ class CommandBar(TextArea, inherit_bindings=False):
         self._pos: int | None = None  # index into history while walking it
         self._stash = ""  # what was typed before walking the history
         self._rows = 1  # wrapped rows of the text when the bar was last laid out
+        self._stilled = False  # the blinking was stopped here (not by whoever set cursor_blink)
+        self._last_key = 0.0
+
+    def on_mount(self) -> None:
+        self._last_key = time.monotonic()
+        self.set_timer(BLINK_SECONDS, self._still)
+
+    def _still(self) -> None:
+        """No key for BLINK_SECONDS: a steady cursor; a key starts the blinking again."""
+        left = self._last_key + BLINK_SECONDS - time.monotonic()
+        if left > 0:
+            self.set_timer(left, self._still)
+        elif self.cursor_blink:  # not if blinking is off anyway (the tests turn it off)
+            self._stilled = True
+            self.cursor_blink = False
 
     # -- the Input-like surface the screen and tests use ---------------------------
 
@@ -140,6 +159,11 @@ class CommandBar(TextArea, inherit_bindings=False):
             self.refresh(layout=True)
 
     async def _on_key(self, event: events.Key) -> None:
+        self._last_key = time.monotonic()
+        if self._stilled:
+            self._stilled = False
+            self.cursor_blink = True
+            self.set_timer(BLINK_SECONDS, self._still)
         if event.key == "enter":
             event.stop()
             event.prevent_default()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -88,6 +89,26 @@ class IncidentHeader(Horizontal):
 
     NARROW_STEPS = (72, 64, 56, 48)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._shown: dict[str, tuple[str, str]] = {}  # label id -> (text, classes) drawn
+
+    def _put(self, name: str, text: str, classes: str | None = None) -> None:
+        """Set one label, and only if it changes: the clocks tick every second, and a label
+        update lays out the whole screen unless its width stays (a clock's usually does)."""
+        label = self.query_one(f"#{name}", Label)
+        if classes is None:
+            classes = " ".join(sorted(label.classes))
+        old = self._shown.get(name)
+        if old == (text, classes):
+            return
+        self._shown[name] = (text, classes)
+        if old is None or old[1] != classes:
+            label.set_classes(classes)
+        # A new width, or new classes (padding, display), moves the labels beside it.
+        same_box = old is not None and old[1] == classes and cell_len(old[0]) == cell_len(text)
+        label.update(Text(text), layout=not same_box)
+
     def on_resize(self) -> None:
         width = self.size.width
         for step in self.NARROW_STEPS:
@@ -104,31 +125,23 @@ class IncidentHeader(Horizontal):
         yield Label(id="hdr-link")
 
     def show(self, state: IncidentState, now: datetime, link: str, pending: int, server: str = "") -> None:
-        sev = self.query_one("#hdr-sev", Label)
-        sev.set_classes(f"-{state.severity.lower()}")
-        sev.update(Text(state.severity))
-        self.query_one("#hdr-ref", Label).update(Text(state.ref))
-        phase = self.query_one("#hdr-phase", Label)
-        phase.set_classes(f"-{state.phase}")
-        phase.update(Text(state.phase))
-        self.query_one("#hdr-title", Label).update(Text(safe_text(state.title, 200, oneline=True)))
+        self._put("hdr-sev", state.severity, f"-{state.severity.lower()}")
+        self._put("hdr-ref", state.ref)
+        self._put("hdr-phase", state.phase, f"-{state.phase}")
+        self._put("hdr-title", safe_text(state.title, 200, oneline=True))
         firing, resolved = state.alert_counts()
-        alerts = self.query_one("#hdr-alerts", Label)
-        alerts.set_classes("-none" if not (firing or resolved) else "-firing" if firing else "")
-        alerts.update(Text(alerts_text(firing, resolved)))
+        alerts = "-none" if not (firing or resolved) else "-firing" if firing else ""
+        self._put("hdr-alerts", alerts_text(firing, resolved), alerts)
         self.tick(state, now, link, pending, server)
 
     def tick(self, state: IncidentState, now: datetime, link: str, pending: int, server: str = "") -> None:
-        """The parts that move with the clock, redrawn every second."""
-        self.query_one("#hdr-clock", Label).update(Text(clock_text(state.elapsed(now))))
-        upd = self.query_one("#hdr-update", Label)
+        """The parts that move with the clock, redrawn every second (only what changed)."""
+        self._put("hdr-clock", clock_text(state.elapsed(now)))
         due = state.next_update_due()
         if due is None:
-            upd.set_classes("-none")
+            self._put("hdr-update", self._shown.get("hdr-update", ("", ""))[0], "-none")
         else:
             text, overdue = countdown_text(due, now)
-            upd.set_classes("-overdue" if overdue else "")
-            upd.update(Text(text))
-        lk = self.query_one("#hdr-link", Label)
-        lk.set_class(link in ("reconnecting", "offline") or pending > 0, "-trouble")
-        lk.update(Text(link_text(link, pending, safe_text(server, 40, oneline=True))))
+            self._put("hdr-update", text, "-overdue" if overdue else "")
+        trouble = "-trouble" if link in ("reconnecting", "offline") or pending > 0 else ""
+        self._put("hdr-link", link_text(link, pending, safe_text(server, 40, oneline=True)), trouble)

@@ -349,7 +349,14 @@ class Timeline(ScrollView, can_focus=True):
         # One flush per handled message, however many events or calls it brought.
         if not self._flush_due:
             self._flush_due = True
-            self.call_next(self._flush)
+            self.call_next(self.flush)
+
+    def flush(self) -> None:
+        """Draw what `sync` took in, now rather than after the current message: an owner
+        that redraws other widgets beside the timeline (the status line) gets them into
+        the same frame (one screen update per arrival, not two)."""
+        if self._flush_due:
+            self._flush()
 
     def _flush(self) -> None:
         self._flush_due = False
