@@ -1,6 +1,6 @@
 """A 100k-event incident: time to open it, peak memory, and key-to-screen latency under live load.
 
-    python bench/bench_timeline.py [--events 100000] [--live-seconds 30] [--rate 20]
+    python bench/bench_timeline.py [--events 100000] [--live-seconds 30] [--rate 20] [--baseline-python PY]
 
 1. Open (every 10th stored line a ~300-character note): the real CLI starts the real app
    (App.run swapped for a headless run_test, in a child process of its own); the clock
@@ -12,7 +12,9 @@
 2. Keys: the real app in a real pty; one key every 50 ms is typed into the command bar and
    timed until the new text is on the screen stream, while another process appends
    `--rate` long (~300-character, wrapping) notes a second. Target: p99 < 50 ms. Beside it:
-   the app with no live load and a minimal Textual app with an Input, typed the same way.
+   the app with no live load and a minimal Textual app with an Input, typed the same way;
+   with `--baseline-python PY`, also the app as another interpreter has it installed (a venv
+   with main, say), under the same live load: the A/B for a change.
 """
 
 from __future__ import annotations
@@ -148,11 +150,13 @@ def main() -> None:
     ap.add_argument("--skip-keys", action="store_true")
     ap.add_argument("--skip-open", action="store_true")
     ap.add_argument("--long-every", type=int, default=10, help="every Nth stored line is a ~300-character note")
+    ap.add_argument("--baseline-python", help="an interpreter whose incident_tui is typed into beside this one")
     a = ap.parse_args()
     app_bin = shutil.which("incident-tui", path=str(Path(sys.executable).parent)) or "incident-tui"
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)
+        os.chdir(home)  # `python -m` imports from the working directory first: not a checkout's
         store = home / "store.jsonl"
         t = time.perf_counter()
         (incident,) = write_store(store, incidents=1, events=a.events, long_every=a.long_every)
@@ -227,6 +231,10 @@ def keys_figures(a: argparse.Namespace, store: Path, incident: str, env: dict[st
     cut_cmd = [sys.executable, "-c", CUT_APP, "--store", str(store), "--user", "bench"]
     cut = typing_run(cut_cmd, env, "type a note", a.live_seconds, writer)
     show_keys(f"rows cut, {a.rate:.0f} long notes/s arriving", cut, judged=False)
+    if a.baseline_python:
+        base_cmd = [a.baseline_python, "-m", "incident_tui", "--store", str(store), "--user", "bench"]
+        base = typing_run(base_cmd, env, "type a note", a.live_seconds, writer)
+        show_keys(f"baseline, {a.rate:.0f} long notes/s arriving", base, judged=False)
     busy = typing_run(app_cmd, env, "type a note", a.live_seconds, writer)
     show_keys(f"incident-tui, {a.rate:.0f} long notes/s arriving", busy, judged=True)
     print(f"    target: p99 < {KEY_TARGET_MS:.0f} ms over {a.live_seconds:.0f} s")

@@ -26,8 +26,10 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from math import ceil
 from typing import ClassVar
 
+from rich.console import RenderableType
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
@@ -35,6 +37,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 
 from ...domain.events import Event, format_at, parse_at
@@ -184,6 +187,43 @@ class TimelineFilter:
         return True
 
 
+class _ThumbScrollBar(ScrollBar):
+    """The timeline's vertical scrollbar, repainted only when what it draws changes.
+
+    Every arriving row changes the scrollable height and the scroll offset, and Textual
+    repaints the bar for each (two Rich renders of the whole column); the thumb, drawn in
+    eighths of a cell, moves far less often once the log is longer than a few screens."""
+
+    _drawn: tuple | None = None
+
+    def _look(self) -> tuple:
+        """What the bar shows: its box, the thumb's ends in eighths (as ScrollBarRender
+        computes them), and the hover/drag state that picks its colours."""
+        size = self.size.height if self.vertical else self.size.width
+        virtual = ceil(self.window_virtual_size)
+        window = ceil(self.window_size if self.window_size < self.window_virtual_size else 0)
+        thumb: tuple[int, int] | None = None
+        if window and size and virtual and size != virtual:
+            length = max(1, window / (virtual / size))
+            at = (size - length) * (self.position / (virtual - window)) if virtual != window else 0.0
+            start = int(at * 8)
+            thumb = (start, start + ceil(length * 8))
+        return (self.size, thumb, bool(self.grabbed), self.mouse_over, self.display)
+
+    def refresh(self, *regions, repaint: bool = True, layout: bool = False, recompose: bool = False) -> ScrollBar:
+        if not (regions or layout or recompose) and self._drawn is not None and self._look() == self._drawn:
+            return self  # the same bar: nothing to repaint
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def render(self) -> RenderableType:
+        self._drawn = self._look()
+        return super().render()
+
+    def notify_style_update(self) -> None:
+        self._drawn = None  # a theme switch repaints it
+        super().notify_style_update()
+
+
 class TimelineChanged(Message):
     """Rows, scroll position or following changed: the status line redraws."""
 
@@ -298,6 +338,16 @@ class Timeline(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()  # a theme switch: rows drawn in the old colours go
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        # Widget's own, made as Widget makes it, but repainted only when it changes.
+        if self._vertical_scrollbar is None:
+            bar = _ThumbScrollBar(vertical=True, name="vertical", thickness=self.scrollbar_size_vertical)
+            bar.display = False
+            self._vertical_scrollbar = bar
+            self.app._start_widget(self, bar)
+        return self._vertical_scrollbar
 
     def _relayout(self) -> None:
         """Rows moved or the width changed: forget every measurement and drawn row."""
