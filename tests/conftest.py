@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
 import subprocess
@@ -19,6 +20,26 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory, monkeypatch:
     monkeypatch.setenv("INCIDENT_TUI_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+async def _yield_to_the_loop(min_sleep: float = 0.0, max_sleep: float = 1.0) -> None:
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+
+@pytest.fixture(autouse=True)
+def _pilot_waits_on_messages_not_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual's Pilot waits after each key until the *process* looks idle (CPU time against
+    wall time, up to 1 s a wait, twice a key). CPU time counts every thread of the test
+    process -- store sync threads, servers in threads, an app ticking every 20 ms -- so a
+    busy process paid up to 2 s a key (115 s of the app tests' wall time went there). The
+    Pilot still drains every pending message of the app and its screen after each key;
+    the tests wait on the condition they need (`wait_for`), never on the machine going quiet."""
+    import textual.app
+    import textual.pilot
+
+    monkeypatch.setattr(textual.app, "wait_for_idle", _yield_to_the_loop)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", _yield_to_the_loop)
 
 
 def run_main(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,8 +19,20 @@ from incident_tui.ui.drafts import DraftBox
 
 # Clocks on screen are pinned so snapshots are stable: local time is UTC, "now" is fixed.
 FIXED_NOW = datetime(2026, 11, 27, 14, 30, 0, tzinfo=UTC)
-os.environ["TZ"] = "UTC"
-time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def utc_local_time() -> Iterator[None]:
+    """Local time is UTC during each app test, and what it was afterwards (not set at import)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    yield
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)
@@ -84,3 +96,17 @@ async def wait_for(pilot: Pilot, condition: Callable[[], object], timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await pilot.pause(0.02)
+
+
+async def settled(pilot: Pilot, timeout: float = 5.0) -> None:
+    """Until the screen draws the same twice in a row: laid out and painted (before a snapshot)."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        await pilot.pause(0.02)
+        shown = pilot.app.export_screenshot()
+        if shown == last:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the screen kept changing for {timeout} s")
+        last = shown

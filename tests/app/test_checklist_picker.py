@@ -29,14 +29,14 @@ async def test_triage_items_tick_themselves_and_the_picker_asks_before_unticking
         await pilot.press("f7")
         await wait_for(pilot, lambda: isinstance(app.screen, CheckScreen))
         picker = app.screen.query_one(OptionList)
-        assert picker.highlighted == 1  # the first open item
+        await wait_for(pilot, lambda: picker.highlighted == 1)  # the first open item
         await pilot.press("up", "up", "up")
-        assert picker.highlighted == 0  # stops at the top, no wrap to the bottom
+        await wait_for(pilot, lambda: picker.highlighted == 0)  # stops at the top, no wrap to the bottom
         await pilot.press("enter")  # automatic: refused with the reason, nothing written
         error = app.screen.query_one(".form-error", Static)
         await wait_for(pilot, lambda: "ticks itself" in str(error.render()))
         await pilot.press(*["down"] * 10)
-        assert picker.highlighted == 6  # stops at the bottom
+        await wait_for(pilot, lambda: picker.highlighted == 6)  # stops at the bottom
         await pilot.press("up", "up", "up", "enter")  # item 4, ticked by hand: asks first
         await wait_for(pilot, lambda: "Enter again unticks" in str(error.render()))
         assert isinstance(app.screen, CheckScreen)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.css.query import NoMatches
 from textual.widgets import MarkdownViewer
 
 from incident_tui.ui.screens.dashboard import DashboardScreen
@@ -16,7 +17,11 @@ from .helpers import declare, demo, log
 
 
 def document_text(app) -> str:
-    return app.screen.query_one(MarkdownViewer).document.source
+    """The document on screen; "" while its viewer is still being mounted."""
+    try:
+        return app.screen.query_one(MarkdownViewer).document.source
+    except NoMatches:
+        return ""
 
 
 async def wait_for_document(pilot) -> str:
@@ -88,8 +93,12 @@ async def test_f8_f9_open_the_documents_and_ctrl_s_writes_them(make_app, store, 
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await pilot.press("f8")
         assert "snapshot" in (await wait_for_document(pilot)).lower()
-        await pilot.press("escape", "f9")
-        await wait_for(pilot, lambda: "postmortem draft" in str(app.screen.query_one("#doc-title").render()))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await pilot.press("f9")
+        await wait_for(
+            pilot, lambda: isinstance(app.screen, DocumentScreen) and "postmortem draft" in document_title(app)
+        )
         assert "postmortem" in (await wait_for_document(pilot)).lower()
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: (tmp_path / "INC-1-postmortem.md").exists())

@@ -7,12 +7,14 @@ import json
 from dataclasses import replace
 from datetime import timedelta
 
+from textual.command import CommandList, CommandPalette
+
 from incident_tui.domain.commands import declare_event
 from incident_tui.domain.events import new_event
 from incident_tui.ui.screens.dashboard import DashboardScreen
 from incident_tui.ui.screens.incidents import IncidentListScreen
 
-from .conftest import FIXED_NOW, wait_for
+from .conftest import FIXED_NOW, settled, wait_for
 
 CLICK = "[@click=app.quit]x[/]"
 HOSTILE = [
@@ -88,9 +90,9 @@ async def test_hostile_text_in_every_field_renders_literally_and_fires_nothing(m
         assert "[@click=app.quit]x[/]" in text
 
         await pilot.press("ctrl+p")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"open")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: app.screen.query_one(CommandList).option_count > 0)  # the search answered
         assert_inert(screen_text(app))
         await pilot.press("escape")
         await pilot.pause()
@@ -110,11 +112,12 @@ async def test_hostile_documents_render_in_the_viewer_without_breaking_it(make_a
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await pilot.press("f8")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "DocumentScreen")
-        await pilot.pause(0.2)
+        await settled(pilot)
         assert_inert(screen_text(app))
         await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await pilot.press("f9")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "DocumentScreen")
-        await pilot.pause(0.2)
+        await settled(pilot)
         assert_inert(screen_text(app))
         assert app.is_running

@@ -25,7 +25,6 @@ async def test_f1_shows_the_app_keys_first_and_closes_again(make_app, store, run
         assert text.index("Tick") < text.index("In the command bar") < text.index("Text editing")
         assert "ctrl+j" in text
         # The first screenful (80x24, less the border) already shows the F-keys.
-        shown = app.export_screenshot()
-        assert "Filter" in shown and "Tick" in shown
+        await wait_for(pilot, lambda: "Filter" in (shown := app.export_screenshot()) and "Tick" in shown)
         await pilot.press("f1")
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))

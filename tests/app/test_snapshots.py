@@ -11,7 +11,7 @@ import pytest
 from incident_tui.ui.screens.dashboard import DashboardScreen
 from incident_tui.ui.screens.incidents import IncidentListScreen
 
-from .conftest import wait_for
+from .conftest import settled, wait_for
 from .helpers import declare, demo, log
 
 THEMES = ["incident-dark", "incident-high-contrast"]
@@ -27,7 +27,7 @@ def test_dashboard(snap_compare, make_app, store, runbooks, theme, size):
 
     async def ready(pilot) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
@@ -42,7 +42,7 @@ def test_incident_list(snap_compare, make_app, store, runbooks, theme, size):
 
     async def ready(pilot) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen) and app.registry is not None)
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
 
@@ -54,6 +54,6 @@ def test_dashboard_side_panes_swapped_in_at_80_columns(snap_compare, make_app, s
     async def ready(pilot) -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
         await pilot.press("f10")
-        await pilot.pause(0.2)
+        await settled(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=ready)

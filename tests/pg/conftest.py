@@ -14,6 +14,13 @@ from server.conftest import free_port, wait_until
 from .cluster import Cluster
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every PostgreSQL test on one xdist worker: one cluster (initdb, start) per run, not per worker."""
+    for item in items:
+        if item.nodeid.startswith("tests/pg/"):
+            item.add_marker(pytest.mark.xdist_group("pg"))
+
+
 @pytest.fixture(scope="session")
 def pg_cluster() -> Iterator[Cluster]:
     cluster = Cluster()
