@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-from server.conftest import wait_until
+from _procs import wait_until
 
 from incident_tui.domain.events import new_event
 from incident_tui.store.remote import RemoteStore

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-from server.conftest import wait_until
+from _procs import wait_until
 
 from incident_tui.domain.events import new_event
 from incident_tui.store.postgres import PostgresStore

@@ -7,13 +7,8 @@ over a JSON store file, so it can be SIGKILLed and started again on the same por
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from _procs import ServeProcess, free_port, wait_until
 
 from incident_tui.server import Tokens, create_app
 from incident_tui.server.conn import guarded_protocol
@@ -31,24 +27,6 @@ from incident_tui.store.memory import MemoryStore
 from incident_tui.store.remote import RemoteStore
 
 from .faults import Faults
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until(pred: Callable[[], Any], timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll with a deadline (for states no API can be awaited on, like another process's)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = pred()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.01)
 
 
 class ThreadServer:
@@ -88,28 +66,24 @@ class ThreadServer:
         self.thread.join(5)
 
 
-class ProcServer:
+class ProcServer(ServeProcess):
+    """`incident-tui serve` over a JSON store file, killable and restartable on its port."""
+
+    stop_timeout = 5.0
+
     def __init__(self, store_path: Path, token_file: Path | None = None, env: dict[str, str] | None = None) -> None:
+        super().__init__(env)
         self.store_path = store_path
         self.token_file = token_file
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = dict(os.environ, **(env or {}))
-        self.proc: subprocess.Popen[str] | None = None
-        self.log: list[str] = []
         self.start()
 
-    def start(self) -> None:
-        args = [sys.executable, "-m", "incident_tui", "--store", str(self.store_path)]
-        args += ["serve", "--port", str(self.port)]
-        if self.token_file:
-            args += ["--token-file", str(self.token_file)]
-        self.proc = subprocess.Popen(args, env=self.env, stderr=subprocess.PIPE, text=True)
-        line = self.proc.stderr.readline() if self.proc.stderr else ""
-        assert "serving" in line, f"server did not start: {line!r}"
-        # Keep reading its stderr: a full pipe would stop the server at its next warning.
-        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
+    def args(self) -> list[str]:
+        args = ["--store", str(self.store_path), "serve", "--port", str(self.port)]
+        return args + (["--token-file", str(self.token_file)] if self.token_file else [])
 
+    def started(self, head: list[str]) -> None:
         def healthy() -> bool:
             try:
                 return httpx.get(f"{self.url}/api/v1/health", timeout=1, headers=self._auth()).status_code < 500
@@ -118,30 +92,11 @@ class ProcServer:
 
         wait_until(healthy, 10, "the server to answer")
 
-    def _drain(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            self.log.append(line)
-
     def _auth(self) -> dict[str, str]:
         if not self.token_file:
             return {}
         first = next(ln for ln in self.token_file.read_text().splitlines() if ln.strip() and not ln.startswith("#"))
         return {"Authorization": f"Bearer {first.split()[1]}"}
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(5)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 @pytest.fixture

@@ -14,9 +14,6 @@ import contextlib
 import os
 import re
 import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,34 +23,24 @@ import asyncssh
 import httpx
 import pyte
 import pytest
-
-DEADLINE = 30.0  # generous: the suite runs on a loaded 2-core machine
-
-
-def wait_until(pred: Callable[[], Any], timeout: float = DEADLINE, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = pred()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
+from _procs import DEADLINE, ServeProcess, async_wait_until
 
 
-async def async_wait_until(pred: Callable[[], Any], timeout: float = DEADLINE, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = pred()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.02)
+class SshServer(ServeProcess):
+    ready = r"ssh host key"
+    stop_timeout = 15.0
 
-
-class SshServer:
     def __init__(self, root: Path, *extra: str, token_file: Path | None = None) -> None:
+        super().__init__(
+            {
+                "XDG_DATA_HOME": str(root / "xdg-data"),
+                "XDG_CONFIG_HOME": str(root / "xdg-config"),
+                "INCIDENT_TUI_CONFIG": str(root / "config.toml"),
+                "TZ": "UTC",
+            }
+        )
+        for var in ("STORE", "REMOTE", "TOKEN", "USER", "THEME", "RUNBOOKS"):
+            self.env.pop(f"INCIDENT_TUI_{var}", None)
         self.root = root
         self.keys = root / "keys"
         self.keys.mkdir(exist_ok=True)
@@ -61,48 +48,19 @@ class SshServer:
         self.data = root / "xdg-data"
         self.extra = extra
         self.token_file = token_file
-        self.env = dict(
-            os.environ,
-            XDG_DATA_HOME=str(self.data),
-            XDG_CONFIG_HOME=str(root / "xdg-config"),
-            INCIDENT_TUI_CONFIG=str(root / "config.toml"),
-            TZ="UTC",
-        )
-        for var in ("STORE", "REMOTE", "TOKEN", "USER", "THEME", "RUNBOOKS"):
-            self.env.pop(f"INCIDENT_TUI_{var}", None)
-        self.log: list[str] = []
-        self.proc: subprocess.Popen[str] | None = None
         self.start()
 
-    def start(self) -> None:
-        args = [sys.executable, "-m", "incident_tui", "--store", str(self.store), "serve", "--port", "0"]
+    def args(self) -> list[str]:
+        args = ["--store", str(self.store), "serve", "--port", "0"]
         args += ["--ssh-port", "0", "--ssh-keys", str(self.keys), *self.extra]
-        if self.token_file:
-            args += ["--token-file", str(self.token_file)]
-        self.log = []
-        self.proc = subprocess.Popen(args, env=self.env, stderr=subprocess.PIPE, text=True)
-        head: list[str] = []
-        assert self.proc.stderr is not None
-        while not any("ssh host key" in ln for ln in head):
-            line = self.proc.stderr.readline()
-            assert line, f"server did not start: {''.join(head)}"
-            head.append(line)
-        self.log.extend(head)
+        return args + (["--token-file", str(self.token_file)] if self.token_file else [])
+
+    def started(self, head: list[str]) -> None:
         text = "".join(head)
         self.http_port = int(re.search(r"http://127\.0\.0\.1:(\d+)/api/v1", text).group(1))  # type: ignore[union-attr]
         self.port = int(re.search(r"ssh on 127\.0\.0\.1:(\d+)", text).group(1))  # type: ignore[union-attr]
         self.fingerprint = re.search(r"ssh host key (SHA256:\S+)", text).group(1)  # type: ignore[union-attr]
         self.api = f"http://127.0.0.1:{self.http_port}/api/v1"
-        threading.Thread(target=self._drain, args=(self.proc,), daemon=True).start()
-
-    def _drain(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            self.log.append(line)
-
-    def logged(self, pattern: str) -> str | None:
-        rx = re.compile(pattern)
-        return next((ln for ln in list(self.log) if rx.search(ln)), None)
 
     async def wait_log(self, pattern: str, timeout: float = DEADLINE) -> str:
         return await async_wait_until(lambda: self.logged(pattern), timeout, f"server log {pattern!r}")
@@ -121,15 +79,6 @@ class SshServer:
     def events(self, token: str | None = None) -> list[dict[str, Any]]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return httpx.get(f"{self.api}/events", headers=headers, timeout=10).json()["events"]
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
 
 
 def declare(server: SshServer, title: str, author: str = "setup") -> str:

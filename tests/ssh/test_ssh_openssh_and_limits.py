@@ -10,8 +10,9 @@ import subprocess
 
 import asyncssh
 import pytest
+from _procs import async_wait_until, wait_until
 
-from .conftest import OpenSsh, SshServer, async_wait_until, connect, declare, open_term, pid_alive, wait_until
+from .conftest import OpenSsh, SshServer, connect, declare, open_term, pid_alive
 
 needs_openssh = pytest.mark.skipif(shutil.which("ssh") is None, reason="the OpenSSH client is not installed")
 
