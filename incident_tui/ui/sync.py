@@ -43,6 +43,9 @@ def follow_store(
     seq = after or 0
     loaded = after is not None  # the app folded the log itself, up to `after`
     link: tuple[str, int, str] | None = None
+    take = getattr(store, "take_notices", None)  # a remote store's outbox notices
+    if take is not None:
+        take()  # claimed before the first read opens the store and drains its outbox
     while not cancelled():
         try:
             if not loaded:
@@ -55,7 +58,6 @@ def follow_store(
                 if events:
                     seq = events[-1].seq or seq
                     post(EventsArrived(events))
-            take = getattr(store, "take_notices", None)  # a remote store's outbox notices
             for text in take() if take is not None else ():
                 post(StoreNotice(text))
             pending = store.pending()

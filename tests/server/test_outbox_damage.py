@@ -152,3 +152,25 @@ def test_a_refused_command_is_set_aside_whole_and_the_others_are_sent(
     assert [e.id for e in JsonStore(server.store_path).read()] == [declared.id, first.id, last.id]
     side = a.outbox.path.with_suffix(".refused.jsonl")
     assert {json.loads(x)["event"]["id"] for x in side.read_text().splitlines()} == {half.id, doomed.id}
+
+
+def test_a_screen_that_takes_notices_gets_the_set_aside_note_instead_of_stderr(
+    tmp_path: Path, proc_server, client, newer_client, capsys
+) -> None:
+    """The app claims the notices before its first read (ui/sync.follow_store): a line on
+    stderr would only scramble its screen, so the note goes to a toast instead."""
+    server = proc_server()
+    a = client(server.url)
+    declared = declare_event("x", "alice")
+    a.append([declared])
+    server.kill()
+    doomed = new_event(declared.incident, "telepathy", "alice", {"text": "from the future"})
+    a.append([doomed])
+    server.start()
+    assert a.take_notices() == []  # claimed, as the app does
+    a.start()
+    wait_until(lambda: not a.pending(), 30, "the outbox to drain")
+    notes = a.take_notices()
+    assert len(notes) == 1 and "refused 1 event(s) for good" in notes[0] and "set aside" in notes[0]
+    assert a.take_notices() == []
+    assert "refused" not in capsys.readouterr().err

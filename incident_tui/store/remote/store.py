@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Literal
 
 from ...domain.events import Event, EventError
 from ..base import LinkState, StoreError
+from ..files import warn
 from .urls import base_urls, redact_url
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ class RemoteStore:
         self._live = False
         self._threads: list[threading.Thread] = []
         self._link: Link | None = None
+        self._notices: list[str] | None = None  # a list once a screen takes them (take_notices)
+        self._notice_lock = threading.Lock()
 
     # -- opening -------------------------------------------------------------------
 
@@ -91,7 +94,7 @@ class RemoteStore:
 
                 data_dir = user_data_path(APP)
             try:
-                outbox = Outbox(outbox_path(data_dir, self.user, self.location))
+                outbox = Outbox(outbox_path(data_dir, self.user, self.location), warn=self._notice)
             except OSError as exc:
                 raise StoreError(f"cannot open the outbox under {data_dir}: {exc.strerror or exc}") from None
             self._link = link = Link()
@@ -99,6 +102,7 @@ class RemoteStore:
             cache = LogCache(outbox_path(data_dir, self.user, self.location, "cache"))
             self._mirror: LogMirror = LogMirror(self._api, cache, self._closed.is_set)
             self._sender: OutboxSender = OutboxSender(self._api, outbox, self._catch_up_to, self._closed)
+            self._sender.notice = self._notice
             self._reader: StreamReader = StreamReader(
                 self._api, self._mirror, self._transport, self._closed, self._sender.wake.set
             )
@@ -107,6 +111,23 @@ class RemoteStore:
         if outbox.events():
             with contextlib.suppress(Transient, StoreError):
                 self._sender.flush()
+
+    def _notice(self, text: str) -> None:
+        """Something about this person's unsent lines (set aside, moved aside): to the screen
+        that takes notices, else to stderr (a CLI run)."""
+        with self._notice_lock:
+            if self._notices is not None:
+                self._notices.append(text)
+                return
+        warn(text)
+
+    def take_notices(self) -> list[str]:
+        """The notices since the last call. The first call claims them for the caller (the
+        app: a line printed to stderr would only scramble its screen), so call it before
+        anything opens the store."""
+        with self._notice_lock:
+            out, self._notices = self._notices or [], []
+        return out
 
     @property
     def outbox(self) -> Outbox:
