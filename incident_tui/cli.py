@@ -334,7 +334,7 @@ def _write_doc(text: str, output: str | None) -> None:
 
 
 def cmd_snapshot(ctx: Session, a: argparse.Namespace) -> int:
-    from .docs import IncidentNotFound, snapshot_document
+    from .docs import IncidentNotFound, incident_snapshot
 
     state = ctx.incident(a.incident)
     if a.at_seq is not None and a.at_seq < state.declared_seq:
@@ -342,9 +342,9 @@ def cmd_snapshot(ctx: Session, a: argparse.Namespace) -> int:
     if a.at_seq is not None and a.at_seq > (latest := ctx.store.latest_seq()):
         # A typo must not quietly give today's snapshot under an as-of heading.
         raise UsageError(f"--at-seq {a.at_seq} is after the latest seq {latest}")
-    events = ctx.store.read(0, a.at_seq) if a.at_seq is not None else ctx.store.read()
     try:
-        text = snapshot_document(events, state.id, ctx.runbooks, now_utc(), a.format, a.at_seq)
+        # The incident's own rows (from the store's index: one bulk read), not every event.
+        text = incident_snapshot(state, ctx.runbooks, now_utc(), a.format, a.at_seq)
         text = escape_json_text(text) if a.format == "json" else text
     except IncidentNotFound:  # declared only in this client's outbox: nothing stored to snapshot yet
         raise UsageError(f"{state.ref} is not in the store yet (its declaration is still queued)") from None

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, Literal
 
 import orjson
@@ -532,6 +533,24 @@ def render_snapshot(data: dict[str, Any], fmt: Format) -> str:
     if fmt == "md":
         return snapshot_markdown(data)
     raise ValueError(f"unknown snapshot format {fmt!r}; use md or json")
+
+
+def incident_snapshot(
+    state: IncidentState, runbooks: Runbooks, now: datetime, fmt: Format = "md", at_seq: int | None = None
+) -> str:
+    """`snapshot_document` of an incident a store has already folded (`state`, from its
+    registry), reading only that incident's rows, once: on a big shared store, not every
+    event of every incident. The same document: the rows of `state` are the events of the
+    incident the log holds (events still waiting to be sent are left out, as a read of the
+    store leaves them out), folded again where the snapshot is as of an earlier seq."""
+    rows = list(state.timeline)  # from a JSON store's index: read in bulk, in one pass
+    if None in map(attrgetter("seq"), rows):
+        rows = [e for e in rows if e.seq is not None]
+    elif at_seq is None:
+        loaded = state.copy()
+        loaded.timeline = rows
+        return render_snapshot(state_snapshot_data(loaded, runbooks, now), fmt)
+    return snapshot_document(rows, state.id, runbooks, now, fmt, at_seq, number=state.number)
 
 
 def snapshot_document(

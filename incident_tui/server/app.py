@@ -176,20 +176,21 @@ class Api:
 
     async def snapshot(self, request: Request) -> Response:
         try:
-            from ..docs import snapshot_document
+            from ..docs import IncidentNotFound, incident_snapshot
         except ImportError as exc:
             raise ApiError(501, f"snapshots are not available in this build: {exc}") from None
         fmt = request.query_params.get("format", "md")
         if fmt not in ("md", "json"):
             raise ApiError(400, f"format must be md or json, not {fmt!r}")
         with self.hub.lock:
-            state = self._state(request.path_params["ref"])
-            incident_id, declared = state.id, state.declared_seq
+            state = self._state(request.path_params["ref"]).copy()  # rendered outside the lock
         at_seq = int_param(request.query_params, "at_seq", 0, 1) or None
-        if at_seq is not None and at_seq < declared:
-            raise ApiError(422, f"at_seq {at_seq} is before the incident was declared (seq {declared})")
-        events = await run_in_threadpool(self.store.read, 0, at_seq)
-        text = await run_in_threadpool(snapshot_document, events, incident_id, self.runbooks, now_utc(), fmt, at_seq)
+        if at_seq is not None and at_seq < state.declared_seq:
+            raise ApiError(422, f"at_seq {at_seq} is before the incident was declared (seq {state.declared_seq})")
+        try:
+            text = await run_in_threadpool(incident_snapshot, state, self.runbooks, now_utc(), fmt, at_seq)
+        except IncidentNotFound as exc:
+            raise ApiError(404, str(exc)) from None
         media = "application/json" if fmt == "json" else "text/markdown; charset=utf-8"
         return Response(text, media_type=media)
 

@@ -5,6 +5,7 @@ the one the log alone gives."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import shutil
@@ -22,6 +23,7 @@ from incident_tui.domain.events import Event, new_event
 from incident_tui.domain.fold import Registry
 from incident_tui.store import folded
 from incident_tui.store import jsonfile as jsonfile_module
+from incident_tui.store.base import StoreError
 from incident_tui.store.index import encode_state, index_path
 from incident_tui.store.jsonfile import JsonStore
 
@@ -321,3 +323,42 @@ def test_killed_and_concurrent_writers_with_the_index_deleted_or_damaged_at_rand
         seqs = {e["id"]: e["seq"] for e in got["all"]}
         assert all(seqs.get(i) == s for i, s in acknowledged.items()), "an acknowledged event was lost or moved"
     assert len(acknowledged) > 100
+
+
+def test_rows_read_in_bulk_are_the_logs_own_and_a_line_changed_under_the_index_is_refused(
+    store_path: Path, tmp_path: Path
+) -> None:
+    """Timelines are read from the log a block at a time (a run of consecutive seqs is split
+    into lines in one go): a line of the wrong shape in such a run reads as it does without
+    the index, and a line rewritten in place under the index is refused, never shown."""
+    rng = random.Random(8)
+    store = JsonStore(store_path, index_min_bytes=NO_INDEX)
+    a, b = (
+        new_event(new_event("x", "note", "a").id, "incident.declared", "ann", {"title": t, "severity": "SEV2"})
+        for t in "ab"
+    )
+    store.append([a, b])
+    store.append([_entry(rng, a.incident, i) for i in range(200)])  # a run of one incident's rows
+    store.append([_entry(rng, (a, b)[i % 2].incident, i) for i in range(100)])  # two, interleaved
+    store.close()
+    lines = store_path.read_bytes().split(b"\n")
+    broken = json.loads(lines[60])  # seq 60, inside the run: a broken writer's author
+    broken["author"] = 7
+    lines[60] = json.dumps(broken).encode()
+    store_path.write_bytes(b"\n".join(lines))
+    assert indexed(store_path, must_use_index=False) == truth(store_path, tmp_path)
+    assert indexed(store_path, must_use_index=True)["timelines"] == truth(store_path, tmp_path)["timelines"]
+
+    with open(store_path, "r+b") as f:  # the same length, in place: the index's probes cannot see it
+        data = f.read()
+        at = data.index(b'{"seq":150,')
+        f.seek(at)
+        f.write(b'{"seq":151,')
+    reopened = JsonStore(store_path, index_min_bytes=0, warn=lambda _: None)
+    try:
+        with pytest.raises(StoreError, match="seq 151 where 150 was due"):
+            reopened.read()
+        with pytest.raises(StoreError, match="changed under its index"):
+            list(folded(reopened).incidents[a.incident].timeline)
+    finally:
+        reopened.close()

@@ -143,3 +143,46 @@ def test_documents_depend_on_the_domain_only() -> None:
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_documents_of_an_indexed_store_are_those_of_its_events(
+    run: Run, store_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The verbs read only the incident's own rows, in bulk through the store's index (a run
+    of consecutive seqs and rows interleaved with another incident's): the same bytes as the
+    documents of every event the store holds."""
+    from datetime import UTC, datetime
+
+    import incident_tui.cli as cli_module
+    from incident_tui.docs import fold_incident, postmortem_document, postmortem_json
+    from incident_tui.store import jsonfile
+    from incident_tui.store.index import index_path
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    monkeypatch.setattr(cli_module, "now_utc", lambda: now)
+    monkeypatch.setattr(jsonfile, "INDEX_MIN_BYTES", 0)
+    assert run("demo").returncode == 0
+    assert run("declare", "Second incident", "--severity", "SEV3").stdout.strip() == "INC-2"
+    for i in range(30):
+        assert run("log", ("INC-1", "INC-2")[i % 3 == 0], f"note {i} #db").returncode == 0
+    Path(index_path(store_path)).unlink(missing_ok=True)  # the next open indexes every line
+    store = JsonStore(store_path, index_min_bytes=1 << 62)
+    try:
+        events = store.read()
+    finally:
+        store.close()
+    runbooks = load_runbooks()
+    for ref in ("INC-1", "INC-2"):
+        declared = [e.incident for e in events if e.kind == "incident.declared"]
+        incident = declared[int(ref[-1]) - 1]
+        state = fold_incident(events, incident)
+        for fmt in ("md", "json"):
+            r = run("snapshot", ref, "--format", fmt)
+            assert r.returncode == 0, r.stderr
+            assert r.stdout == snapshot_document(events, incident, runbooks, now, fmt)
+        half = str(len(events) - 20)
+        assert run("snapshot", ref, "--at-seq", half).stdout == snapshot_document(
+            events, incident, runbooks, now, "md", int(half)
+        )
+        assert run("postmortem", ref).stdout == postmortem_document(state, runbooks, now)
+        assert run("postmortem", ref, "--format", "json").stdout == postmortem_json(state, runbooks, now)
