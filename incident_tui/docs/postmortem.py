@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
+from itertools import compress, pairwise
 from operator import attrgetter
 from typing import Any, NamedTuple
 
@@ -64,6 +64,9 @@ HINTS: dict[str, str] = {
 }
 
 
+_AT, _KIND, _SEQ = attrgetter("at"), attrgetter("kind"), attrgetter("seq")  # a million rows: read in C
+
+
 # -- The facts both forms are rendered from ---------------------------------------------
 
 
@@ -98,7 +101,8 @@ class Facts:
 
 
 def _intervals(s: IncidentState, end: datetime) -> tuple[list[Interval], list[Event]]:
-    updates = sorted((e for e in s.timeline if e.kind == "update"), key=lambda e: (e.at, e.seq or 0))
+    tl = s.timeline
+    updates = sorted(compress(tl, map("update".__eq__, map(_KIND, tl))), key=lambda e: (e.at, e.seq or 0))
     # The severity held at a time: the last change at or before it, walked alongside.
     changes = sorted(((at, seq, sev) for sev, at, seq in s.severity_history), key=lambda c: (c[0], c[1]))
     held = s.severity_history[0][0] if s.severity_history else s.severity
@@ -367,10 +371,9 @@ def _phase_rows(s: IncidentState) -> dict[int, str]:
     out: dict[int, str] = {}
     seen_monitoring = False
     was_resolved = False
-    for i, e in enumerate(s.timeline):
-        if e.kind != "phase.set":
-            continue
-        phase = e.data["phase"]
+    tl = s.timeline
+    for i in compress(range(len(tl)), map("phase.set".__eq__, map(_KIND, tl))):
+        phase = tl[i].data["phase"]
         if phase == "monitoring" and not seen_monitoring:
             out[i] = "**Mitigated**: phase monitoring, watching for recurrence"
             seen_monitoring = True
@@ -396,27 +399,27 @@ def _timeline(s: IncidentState, m: Metrics) -> list[str]:
         "",
     ]
     out += table(("Time", "What happened", "Who"), ())
-    prev_sev: dict[int, str] = {}
-    for (before, _a, _s), (_sev, _at, seq) in pairwise(s.severity_history):
-        prev_sev[seq] = before
-    hyps = {h.seq: h for h in s.hypotheses}
-    hyp_text = {h.number: h.text for h in s.hypotheses}
-    phases = _phase_rows(s)
+    _timeline_rows(s, out.append)
+    return out
+
+
+def _timeline_rows(s: IncidentState, put: Callable[[str], None]) -> None:
+    """The table's rows, in time order: the timeline is in seq order, so a stable sort of
+    positions by wire-form time (which sorts as time; a C-level key, no datetime per row)
+    keeps seq order among equal times. Lines are written in that order in one pass: this
+    is the one table that can run to a million rows, so what can be worked out for every
+    row at once is, before the loop."""
     tl = s.timeline
-    # Rows in time order: the timeline is in seq order, so a stable sort of positions by
-    # wire-form time (which sorts as time; a C-level key, no datetime per row) keeps seq
-    # order among equal times. Lines are written in that order in one pass: this is the
-    # one table that can run to a million rows.
     wire = clock.wire
-    ats = [a if len(a) == 24 and a[-1] == "Z" else wire(a) for a in map(attrgetter("at"), tl)]
+    ats = [a if len(a) == 24 and a[-1] == "Z" else wire(a) for a in map(_AT, tl)]
     order = sorted(range(len(tl)), key=ats.__getitem__)
+    described = _Described(s)
     day_clock = _DayClock(s.declared_at)
     clock_at, minutes = day_clock.wire, day_clock.minutes
     last_day = ""
     authors: dict[str, str] = {}  # a few people write thousands of lines: escape each name once
     text_rows, skip, minor = _TEXT_ROWS, _SKIP, _MINOR
     special, reference, first = _SPECIAL.search, _REFERENCE.search, _BLOCK_FIRST
-    put = out.append
     run: list[tuple[str, str, tuple[str, str]]] = []  # role changes and ticks waiting to share a row
     for i in order:
         e = tl[i]
@@ -443,17 +446,10 @@ def _timeline(s: IncidentState, m: Metrics) -> list[str]:
             run.append((ats[i], who, _minor(e)))
             continue
         else:
-            prefix = ""
-            if kind == "hypothesis":
-                h = hyps.get(e.seq or 0)
-                t = f"Hypothesis{f' H{h.number}' if h else ''}: {inline(e.text)}"
-            elif kind == "phase.set":
-                t = phases[i]
-            else:
-                described = _describe(e, prev_sev, hyp_text)
-                if described is None:
-                    continue
-                t = described
+            row = described.row(e, i)
+            if row is None:
+                continue
+            prefix, t = "", row
         who = authors.get(e.author)
         if who is None:
             who = authors[e.author] = inline(e.author, 100)
@@ -470,7 +466,31 @@ def _timeline(s: IncidentState, m: Metrics) -> list[str]:
             put(f"| {m[1]}{at[17:19]}{m[2]} | {prefix}{t} | {who} |")
     if run:
         put(_minor_row(run, clock_at))
-    return out
+
+
+class _Described:
+    """The rows of their own wording (`DESCRIBED` kinds), with what they need to know of
+    the rest of the incident: the severity each change left, hypotheses by number, and
+    how each phase change reads."""
+
+    __slots__ = ("hyp_text", "hyps", "phases", "prev_sev")
+
+    def __init__(self, s: IncidentState) -> None:
+        self.prev_sev: dict[int, str] = {}
+        for (before, _a, _s), (_sev, _at, seq) in pairwise(s.severity_history):
+            self.prev_sev[seq] = before
+        self.hyps = {h.seq: h for h in s.hypotheses}
+        self.hyp_text = {h.number: h.text for h in s.hypotheses}
+        self.phases = _phase_rows(s)
+
+    def row(self, e: Event, i: int) -> str | None:
+        """How the event at position `i` of the timeline reads (None: left out)."""
+        if e.kind == "hypothesis":
+            h = self.hyps.get(e.seq or 0)
+            return f"Hypothesis{f' H{h.number}' if h else ''}: {inline(e.text)}"
+        if e.kind == "phase.set":
+            return self.phases[i]
+        return _describe(e, self.prev_sev, self.hyp_text)
 
 
 class _DayClock:
@@ -608,7 +628,7 @@ def _root_cause(s: IncidentState, f: Facts) -> list[str]:
             out.append(f"- {clock.clock(parse_at(e.at), s.declared_at)} {inline(e.text)} ({inline(e.author, 100)})")
     else:
         out.append(missing(f"No mitigation recorded — {_hint('mitigations')} marks what reduced or ended the impact."))
-    others = sum(1 for e in s.timeline if e.kind in ("decision", "action"))
+    others = sum(map(("decision", "action").__contains__, map(_KIND, s.timeline)))
     if others:
         out += ["", f"_{others} other decisions and actions are in the Timeline._"]
     ended = []
@@ -834,7 +854,6 @@ def postmortem_data(state: IncidentState, runbooks: Runbooks, now: datetime) -> 
     hyps = [hypothesis_json(h) for h in s.hypotheses]
     for h, raw in zip(hyps, s.hypotheses, strict=True):
         h["ruled"] = {"confirmed": "in", "rejected": "out"}.get(raw.status)
-    timeline = sorted(s.timeline, key=lambda e: (clock.wire(e.at), e.seq or 0))
     return {
         "schema": SCHEMA,
         "version": SCHEMA_VERSION,
@@ -866,69 +885,94 @@ def postmortem_data(state: IncidentState, runbooks: Runbooks, now: datetime) -> 
         "hypotheses": hyps,
         "mitigations": [_entry(e) for e in sorted(s.mitigations, key=lambda e: (clock.wire(e.at), e.seq or 0))],
         "lessons": {k: [_entry(e) for e in s.lessons.get(k, [])] for k in LESSONS},
-        "communication": {
-            "comms": _role_holders(s).get("comms", []),
-            "updates": [
-                {
-                    **_entry(i.update),
-                    "since_previous_seconds": _between(i.start, i.end),
-                    "severity": i.severity,
-                    "cadence_minutes": i.cadence,
-                    "kept": i.kept,
-                }
-                for i in f.intervals
-                if i.update is not None
-            ]
-            + [{**_entry(e), "after_resolution": True} for e in f.late_updates],
-            "intervals": [
-                {
-                    "start": _t(i.start),
-                    "end": _t(i.end),
-                    "severity": i.severity,
-                    "cadence_minutes": i.cadence,
-                    "kept": i.kept,
-                    "ended_by_update_seq": i.update.seq if i.update else None,
-                }
-                for i in f.intervals
-            ],
-        },
-        "followups": [
-            {
-                "ref": f"F{fu.number}",
-                "text": fu.text,
-                "owner": fu.owner,
-                "due": fu.due,
-                "link": fu.link,
-                "done": fu.done,
-                "done_at": _t(fu.done_at),
-                "author": fu.author,
-                "at": _t(fu.at),
-            }
-            for fu in s.followups
-        ],
-        "metrics": {
-            "time_to_detect_seconds": _secs(m.time_to_detect),
-            "from_impact_start": {
-                "acknowledge_seconds": _between(start, s.commander_first_at),
-                "mitigate_seconds": _between(start, f.mitigated),
-                "resolve_seconds": _between(start, f.resolved),
-            },
-            "from_declaration": {
-                "acknowledge_seconds": _secs(m.time_to_acknowledge),
-                "mitigate_seconds": _secs(m.time_to_mitigate),
-                "resolve_seconds": _secs(m.time_to_resolve),
-            },
-            "time_at_severity_seconds": {sev: _secs(td) for sev, td in m.time_at_severity.items()},
-        },
+        "communication": _communication_data(s, f),
+        "followups": [_followup_data(fu) for fu in s.followups],
+        "metrics": _metrics_data(s, f),
         "checklists": [
             {"phase": phase, "total": len(items), "open": [{"n": n, "text": text} for n, text in left]}
             for phase, items, left in _checklists(s, runbooks)
         ],
-        "timeline": [
-            {"seq": e.seq, "at": clock.wire(e.at), "author": e.author, "kind": e.kind, "data": e.data} for e in timeline
-        ],
+        "timeline": _timeline_data(s),
         "missing": [{"what": key, "command": HINTS[key]} for key in f.missing],
     }
+
+
+def _communication_data(s: IncidentState, f: Facts) -> dict[str, Any]:
+    """Who communicated, each update with the interval it closed, and every interval."""
+    return {
+        "comms": _role_holders(s).get("comms", []),
+        "updates": [
+            {
+                **_entry(i.update),
+                "since_previous_seconds": _between(i.start, i.end),
+                "severity": i.severity,
+                "cadence_minutes": i.cadence,
+                "kept": i.kept,
+            }
+            for i in f.intervals
+            if i.update is not None
+        ]
+        + [{**_entry(e), "after_resolution": True} for e in f.late_updates],
+        "intervals": [
+            {
+                "start": _t(i.start),
+                "end": _t(i.end),
+                "severity": i.severity,
+                "cadence_minutes": i.cadence,
+                "kept": i.kept,
+                "ended_by_update_seq": i.update.seq if i.update else None,
+            }
+            for i in f.intervals
+        ],
+    }
+
+
+def _followup_data(fu: FollowUp) -> dict[str, Any]:
+    return {
+        "ref": f"F{fu.number}",
+        "text": fu.text,
+        "owner": fu.owner,
+        "due": fu.due,
+        "link": fu.link,
+        "done": fu.done,
+        "done_at": _t(fu.done_at),
+        "author": fu.author,
+        "at": _t(fu.at),
+    }
+
+
+def _metrics_data(s: IncidentState, f: Facts) -> dict[str, Any]:
+    m, start = f.m, f.impact_start
+    return {
+        "time_to_detect_seconds": _secs(m.time_to_detect),
+        "from_impact_start": {
+            "acknowledge_seconds": _between(start, s.commander_first_at),
+            "mitigate_seconds": _between(start, f.mitigated),
+            "resolve_seconds": _between(start, f.resolved),
+        },
+        "from_declaration": {
+            "acknowledge_seconds": _secs(m.time_to_acknowledge),
+            "mitigate_seconds": _secs(m.time_to_mitigate),
+            "resolve_seconds": _secs(m.time_to_resolve),
+        },
+        "time_at_severity_seconds": {sev: _secs(td) for sev, td in m.time_at_severity.items()},
+    }
+
+
+def _timeline_data(s: IncidentState) -> list[dict[str, Any]]:
+    """Every entry, in time order (then seq): each key worked out once per row, in C where
+    it can be (a million rows)."""
+    tl = s.timeline
+    ats = list(map(clock.wire, map(_AT, tl)))
+    seqs = list(map(_SEQ, tl))
+    if None in seqs:
+        seqs = [seq or 0 for seq in seqs]
+    keys = list(zip(ats, seqs, strict=True))
+    order = sorted(range(len(tl)), key=keys.__getitem__)
+    return [
+        {"seq": e.seq, "at": ats[i], "author": e.author, "kind": e.kind, "data": e.data}
+        for i, e in zip(order, map(tl.__getitem__, order), strict=True)
+    ]
 
 
 def postmortem_json(state: IncidentState, runbooks: Runbooks, now: datetime) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from operator import attrgetter
@@ -35,6 +36,7 @@ MD_SETTLED_HYPOTHESES = 5
 MD_FOLLOWUPS = 15
 
 Format = Literal["md", "json"]
+_KIND = attrgetter("kind")
 
 
 class IncidentNotFound(LookupError):
@@ -91,16 +93,21 @@ def _entry(e: Event) -> dict[str, Any]:
 
 def _last_of_kinds(state: IncidentState, kinds: tuple[str, ...], n: int) -> dict[str, tuple[list[Event], int]]:
     """For each kind, the last n by seq (as recorded, even if back-dated), oldest first,
-    and how many there are: one pass over the timeline, however many kinds."""
-    found: dict[str, list[Event]] = {k: [] for k in kinds}
-    totals: dict[str, int] = dict.fromkeys(kinds, 0)
-    for e in reversed(state.timeline):
-        bucket = found.get(e.kind)
-        if bucket is not None:
-            totals[e.kind] += 1
-            if len(bucket) < n:
-                bucket.append(e)
-    return {k: (found[k][::-1], totals[k]) for k in kinds}
+    and how many there are. Counted and found in C (a kind list, searched from the end):
+    a long incident's timeline has a million rows and only the last few of each are read."""
+    tl = state.timeline
+    recorded = list(map(_KIND, tl))
+    recorded.reverse()
+    totals = Counter(recorded)
+    out: dict[str, tuple[list[Event], int]] = {}
+    for kind in kinds:
+        found: list[Event] = []
+        at = -1
+        for _ in range(min(n, totals[kind])):
+            at = recorded.index(kind, at + 1)
+            found.append(tl[len(tl) - 1 - at])
+        out[kind] = (found[::-1], totals[kind])
+    return out
 
 
 def _held_at(history: list[tuple[str, datetime, int]], seq: int) -> str | None:
@@ -167,30 +174,12 @@ def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime)
     """The snapshot of an already folded state as it stands at `now` (the app's live fold)."""
     roles: dict[str, list[str]] = {r: list(state.holders(r)) for r in ROLES}
     roles.update({r: list(h) for r, h in state.roles.items() if r not in roles and h})
-    last = _last_of_kinds(state, ("decision", "action", "mitigation", "obs", "note"), LAST_N)
+    last = _last_of_kinds(state, ("decision", "action", "mitigation", "obs", "note", "update"), LAST_N)
     decisions, n_decisions = last["decision"]
     actions, n_actions = last["action"]
     mitigations, n_mitigations = last["mitigation"]
     observations, n_observations = last["obs"]
     notes, n_notes = last["note"]
-    items = runbooks.get(state.phase, ())
-    statuses = [(i, item, item_status(state, state.phase, item)) for i, item in enumerate(items, 1)]
-    open_items = [{"n": i, "id": item.id, "text": item.text} for i, item, st in statuses if not st.done]
-    # Done items say how: ticked by someone, or automatic (the state meets the item's `when`).
-    done_items = [
-        {"n": i, "id": item.id, "text": item.text, "automatic": st.auto, "by": st.mark.by if st.mark else None}
-        for i, item, st in statuses
-        if st.done
-    ]
-    due = state.next_update_due()
-    cadence = UPDATE_CADENCE_MIN.get(state.severity)
-    if due is not None:
-        reason = "overdue" if due < now else "due"
-    elif not state.active:
-        reason = f"none in phase {state.phase}"
-    else:
-        reason = f"none at {state.severity}"
-    last_update = next((e for e in reversed(state.timeline) if e.kind == "update"), None)
     return {
         "schema": SCHEMA,
         "version": SCHEMA_VERSION,
@@ -216,34 +205,10 @@ def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime)
         "decisions_total": n_decisions,
         "actions": [_entry(e) for e in actions],
         "actions_total": n_actions,
-        "checklist": {
-            "phase": state.phase,
-            "total": len(items),
-            "done": len(items) - len(open_items),
-            "open": open_items,
-            "done_items": done_items,
-        },
-        "followups_open": [
-            {
-                "ref": f"F{f.number}",
-                "text": f.text,
-                "owner": f.owner,
-                "due": f.due,
-                "author": f.author,
-                "at": _t(f.at),
-                "link": f.link,
-            }
-            for f in state.followups
-            if not f.done
-        ],
+        "checklist": _checklist_data(state, runbooks),
+        "followups_open": _open_followups_data(state),
         "followups_done": sum(1 for f in state.followups if f.done),
-        "next_update": {
-            "due_at": _t(due),
-            "status": reason.split(" ")[0],  # due | overdue | none
-            "reason": reason,
-            "cadence_minutes": cadence,
-            "last_update": _entry(last_update) if last_update else None,
-        },
+        "next_update": _next_update_data(state, now, last["update"][0][-1:]),
         "rootcause": state.rootcause,
         "events": len(state.timeline),
         "handoff": None,
@@ -256,6 +221,60 @@ def state_snapshot_data(state: IncidentState, runbooks: Runbooks, now: datetime)
         "notes_total": n_notes,
         "dataloss": [_entry(e) for e in state.dataloss],
         "since_previous_handoff": _since_previous_handoff(state),
+    }
+
+
+def _checklist_data(state: IncidentState, runbooks: Runbooks) -> dict[str, Any]:
+    """The current phase's checklist: the open items, and the done ones with how."""
+    items = runbooks.get(state.phase, ())
+    statuses = [(i, item, item_status(state, state.phase, item)) for i, item in enumerate(items, 1)]
+    open_items = [{"n": i, "id": item.id, "text": item.text} for i, item, st in statuses if not st.done]
+    # Done items say how: ticked by someone, or automatic (the state meets the item's `when`).
+    done_items = [
+        {"n": i, "id": item.id, "text": item.text, "automatic": st.auto, "by": st.mark.by if st.mark else None}
+        for i, item, st in statuses
+        if st.done
+    ]
+    return {
+        "phase": state.phase,
+        "total": len(items),
+        "done": len(items) - len(open_items),
+        "open": open_items,
+        "done_items": done_items,
+    }
+
+
+def _open_followups_data(state: IncidentState) -> list[dict[str, Any]]:
+    return [
+        {
+            "ref": f"F{f.number}",
+            "text": f.text,
+            "owner": f.owner,
+            "due": f.due,
+            "author": f.author,
+            "at": _t(f.at),
+            "link": f.link,
+        }
+        for f in state.followups
+        if not f.done
+    ]
+
+
+def _next_update_data(state: IncidentState, now: datetime, last_update: list[Event]) -> dict[str, Any]:
+    """When the next stakeholder update is owed (or why none is), and the last one given."""
+    due = state.next_update_due()
+    if due is not None:
+        reason = "overdue" if due < now else "due"
+    elif not state.active:
+        reason = f"none in phase {state.phase}"
+    else:
+        reason = f"none at {state.severity}"
+    return {
+        "due_at": _t(due),
+        "status": reason.split(" ")[0],  # due | overdue | none
+        "reason": reason,
+        "cadence_minutes": UPDATE_CADENCE_MIN.get(state.severity),
+        "last_update": _entry(last_update[0]) if last_update else None,
     }
 
 
@@ -333,9 +352,7 @@ def _handoff_lines(d: dict[str, Any], now: datetime) -> list[str]:
 
 def snapshot_markdown(d: dict[str, Any]) -> str:
     now = _ts(d["as_of"])
-    declared = _ts(d["declared_at"])
-    assert now is not None and declared is not None
-    sev = d["severity"]
+    assert now is not None
     more_cmd = code(f"incident-tui show {d['ref']}")
     out: list[str] = [
         f"# Handoff snapshot: {d['ref']} · {inline(d['title'], 300)}",
@@ -343,8 +360,34 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
         f"_As of {clock.stamp(now)}, seq {d['seq']}. Times are {clock.zone(now)}._",
         "",
         *_handoff_lines(d, now),
-        f"- **Severity:** {sev} ({SEVERITY_MEANING.get(sev, 'custom')})",
     ]
+    out += _status_lines(d, now)
+    out += ["", "## Roles", ""]
+    for role, holders in d["roles"].items():
+        out.append(f"- **{inline(role, 40)}:** {_who(holders)}")
+    out += ["", "## Summary and impact", ""]
+    out.append(f"- **Summary:** {inline(d['summary']) or missing('none yet — set one with `/summary TEXT`')}")
+    out.append(f"- **Impact:** {inline(d['impact']) or missing('not described yet — `/impact TEXT`')}")
+    if d["rootcause"]:
+        out.append(f"- **Root cause:** {inline(d['rootcause'])}")
+    if d["dataloss"]:
+        out.append("- **Data lost:** " + "; ".join(inline(e["text"]) for e in d["dataloss"]))
+    out += _since_lines(d, now)
+    out += _hypothesis_lines(d["hypotheses"], more_cmd)
+    out += _last_entries_lines(d, now)
+    out += _checklist_lines(d["checklist"])
+    out += _followup_lines(d, more_cmd)
+    again = code(f"incident-tui snapshot {d['ref']} --at-seq {d['seq']}")
+    out += ["", "---", "", f"_{d['ref']} as of seq {d['seq']}; {again} shows this snapshot again._", ""]
+    return "\n".join(out)
+
+
+def _status_lines(d: dict[str, Any], now: datetime) -> list[str]:
+    """Severity, phase, start, category and the stakeholder-update clock, one line each."""
+    declared = _ts(d["declared_at"])
+    assert declared is not None
+    sev = d["severity"]
+    out = [f"- **Severity:** {sev} ({SEVERITY_MEANING.get(sev, 'custom')})"]
     phase_line = f"- **Phase:** {d['phase']}"
     entered = _ts(d["phase_entered_at"])
     if entered:
@@ -373,23 +416,12 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
         at = _ts(last["at"])
         assert at is not None
         out.append(f"- **Last update** ({clock.clock(at, now)}, {inline(last['author'], 100)}): {inline(last['text'])}")
+    return out
 
-    out += ["", "## Roles", ""]
-    for role, holders in d["roles"].items():
-        out.append(f"- **{inline(role, 40)}:** {_who(holders)}")
 
-    out += ["", "## Summary and impact", ""]
-    out.append(f"- **Summary:** {inline(d['summary']) or missing('none yet — set one with `/summary TEXT`')}")
-    out.append(f"- **Impact:** {inline(d['impact']) or missing('not described yet — `/impact TEXT`')}")
-    if d["rootcause"]:
-        out.append(f"- **Root cause:** {inline(d['rootcause'])}")
-    if d["dataloss"]:
-        out.append("- **Data lost:** " + "; ".join(inline(e["text"]) for e in d["dataloss"]))
-
-    out += _since_lines(d, now)
-
-    out += ["", "## Hypotheses", ""]
-    hyps = d["hypotheses"]
+def _hypothesis_lines(hyps: list[dict[str, Any]], more_cmd: str) -> list[str]:
+    """The newest open hypotheses, then the most recently settled."""
+    out = ["", "## Hypotheses", ""]
     open_h = [h for h in hyps if h["status"] == "open"]
     # Most recently settled last; ISO UTC strings of one format sort as times.
     settled = sorted((h for h in hyps if h["status"] != "open"), key=lambda h: h["settled_at"] or "")
@@ -404,7 +436,12 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
         out.append(f"- {h['ref']} {h['status']}: {inline(h['text'])}{note}")
     if len(settled) > MD_SETTLED_HYPOTHESES:
         out.append(f"- _and {len(settled) - MD_SETTLED_HYPOTHESES} more settled ({more_cmd})_")
+    return out
 
+
+def _last_entries_lines(d: dict[str, Any], now: datetime) -> list[str]:
+    """The last few decisions, actions, mitigations, observations and notes, a section each."""
+    out: list[str] = []
     for title, key, hint in (
         ("decisions", "decisions", "/decision"),
         ("actions", "actions", "/action"),
@@ -420,9 +457,11 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
             how = code(hint + " TEXT") if hint.startswith("/") else hint
             out.append(missing(f"None recorded yet ({how})."))
         out.extend(_line(e, now) for e in entries)
+    return out
 
-    checklist = d["checklist"]
-    out += ["", f"## Checklist: {checklist['phase']} ({checklist['done']} of {checklist['total']} done)", ""]
+
+def _checklist_lines(checklist: dict[str, Any]) -> list[str]:
+    out = ["", f"## Checklist: {checklist['phase']} ({checklist['done']} of {checklist['total']} done)", ""]
     if not checklist["total"]:
         out.append(missing(f"Phase {checklist['phase']} has no checklist."))
     elif not checklist["open"]:
@@ -433,8 +472,11 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
         else:
             how = "automatic" if item["automatic"] else f"ticked by {inline(item['by'] or '?', 100)}"
             out.append(f"- [x] {item['n']}. {inline(item['text'])} ({how})")
+    return out
 
-    out += ["", "## Open follow-ups", ""]
+
+def _followup_lines(d: dict[str, Any], more_cmd: str) -> list[str]:
+    out = ["", "## Open follow-ups", ""]
     if not d["followups_open"]:
         out.append(missing("None open."))
     for f in d["followups_open"][:MD_FOLLOWUPS]:
@@ -447,10 +489,7 @@ def snapshot_markdown(d: dict[str, Any]) -> str:
         out.append(f"- _and {len(d['followups_open']) - MD_FOLLOWUPS} more open ({more_cmd})_")
     if d["followups_done"]:
         out.append(f"- _and {d['followups_done']} done_")
-
-    again = code(f"incident-tui snapshot {d['ref']} --at-seq {d['seq']}")
-    out += ["", "---", "", f"_{d['ref']} as of seq {d['seq']}; {again} shows this snapshot again._", ""]
-    return "\n".join(out)
+    return out
 
 
 _KIND_LABEL = {

@@ -132,3 +132,21 @@ def test_every_phase_ships_a_checklist_and_a_team_folder_replaces_phases(tmp_pat
     (tmp_path / "bogus.toml").write_text('phase = "lunch"\n')
     with pytest.raises(RunbookError, match=r"bogus\.toml: unknown phase .lunch."):
         load_runbooks(tmp_path)
+
+
+def test_an_event_built_from_a_log_line_is_the_event_itself() -> None:
+    """`build_event` (how a log's lines become events) makes an ordinary, frozen Event."""
+    import copy
+    import dataclasses
+    import pickle
+
+    from incident_tui.domain.events import build_event
+
+    fields = ("0193", "inc", "2026-11-27T14:02:11.482Z", "bob", "note", {"text": "pool at 80%", "tags": []}, 7)
+    built, made = build_event(*fields), Event(*fields)
+    assert type(built) is Event and built == made and hash(built.id) == hash(made.id) and repr(built) == repr(made)
+    assert built.text == "pool at 80%" and built.when == made.when
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.kind = "decision"  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(built)) == built == copy.copy(built)
+    assert dataclasses.replace(built, seq=8).seq == 8 and built.seq == 7
