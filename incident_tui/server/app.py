@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from ..store.base import Store, StoreError, StoreUnavailable
 from .auth import Tokens
 from .committer import Committer
 from .conn import STREAM_CHUNK, Counters
+from .documents import Renderer
 from .guard import GuardMiddleware, HostPolicy
 from .hub import Hub
 from .integrations import Integrations
@@ -71,6 +72,7 @@ class Api:
         self.committer = Committer(hub.store, hub.check_continuity)
         self.runbooks = runbooks
         self.ping_interval = ping_interval
+        self.documents = Renderer(hub.store)
 
     def _refuse_if_split(self) -> None:
         if self.hub.split:
@@ -176,7 +178,7 @@ class Api:
 
     async def snapshot(self, request: Request) -> Response:
         try:
-            from ..docs import IncidentNotFound, incident_snapshot
+            from ..docs import IncidentNotFound
         except ImportError as exc:
             raise ApiError(501, f"snapshots are not available in this build: {exc}") from None
         fmt = request.query_params.get("format", "md")
@@ -188,7 +190,7 @@ class Api:
         if at_seq is not None and at_seq < state.declared_seq:
             raise ApiError(422, f"at_seq {at_seq} is before the incident was declared (seq {state.declared_seq})")
         try:
-            text = await run_in_threadpool(incident_snapshot, state, self.runbooks, now_utc(), fmt, at_seq)
+            text = await self.documents.render("snapshot", state, self.runbooks, now_utc(), fmt, at_seq)
         except IncidentNotFound as exc:
             raise ApiError(404, str(exc)) from None
         media = "application/json" if fmt == "json" else "text/markdown; charset=utf-8"
@@ -196,28 +198,21 @@ class Api:
 
     async def postmortem(self, request: Request) -> Response:
         try:
-            from ..docs import postmortem_document, postmortem_json
+            import incident_tui.docs  # noqa: F401
         except ImportError as exc:
             raise ApiError(501, f"postmortems are not available in this build: {exc}") from None
         fmt = request.query_params.get("format", "md")
         if fmt not in ("md", "json"):
             raise ApiError(400, f"format must be md or json, not {fmt!r}")
-        render = postmortem_json if fmt == "json" else postmortem_document
-        # Rendered in a worker thread from a copy taken under the hub's lock (a list copy, ~5 ms
-        # at a million entries): a 1M-event postmortem takes seconds, and on the event loop or
-        # under the lock it held up every acknowledgement, stream and /health meanwhile.
+        # Rendered off the event loop from a copy taken under the hub's lock (a list copy, ~5 ms
+        # at a million entries), in a thread, or a child process when big (documents.py): a
+        # 1M-event postmortem takes seconds, and on the event loop, under the lock or holding
+        # this process's GIL it held up every acknowledgement, stream and /health meanwhile.
         with self.hub.lock:
             state = self._state(request.path_params["ref"]).copy()
-        text = await run_in_threadpool(_render_loaded, render, state, self.runbooks, now_utc())
+        text = await self.documents.render("postmortem", state, self.runbooks, now_utc(), fmt, None)
         media = "application/json" if fmt == "json" else "text/markdown; charset=utf-8"
         return Response(text, media_type=media)
-
-
-def _render_loaded(render: Callable[..., str], state: IncidentState, *args: object) -> str:
-    """Render from a timeline read once: a JSON store's index hands the fold a timeline read
-    from the log on each pass, and a postmortem makes several passes."""
-    state.timeline = list(state.timeline)
-    return render(state, *args)
 
 
 async def _api_error(request: Request, exc: Exception) -> Response:
@@ -267,6 +262,7 @@ def create_app(
             yield
         finally:
             await extra.stop()
+            api.documents.close()
             hub.close()
             await run_in_threadpool(hub.join)
 
@@ -292,4 +288,5 @@ def create_app(
     app.state.hub = hub
     app.state.limits = Counters()  # filled by the connection protocol (conn.py) the server runs
     app.state.integration = extra
+    app.state.documents = api.documents
     return app
