@@ -6,7 +6,7 @@ A real `incident-tui serve` over a JSON store holding one active incident; the a
 in a real pty as a `--remote` client (what each SSH session runs), 120x40, opened on the
 incident's dashboard, its screen output read and thrown away as a terminal would. Measured
 from /proc (utime + stime) over `--seconds`:
-1. idle: nothing is written;
+1. idle: nothing is written (from --settle seconds after the first paint: nobody types);
 2. following: a writer appends `--rate` notes a second through the API.
 `--baseline-python PY` runs the same with the interpreter PY (a venv with another version
 of the package installed, e.g. main) beside it, interleaved, so the ratio holds on a noisy
@@ -129,6 +129,7 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=10.0)
     ap.add_argument("--apps", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--settle", type=float, default=12.0, help="seconds after the first paint before measuring")
     ap.add_argument("--baseline-python", help="an interpreter whose incident_tui is the baseline")
     a = ap.parse_args()
     import compileall
@@ -155,7 +156,7 @@ def main() -> None:
                 for label, src in variants:
                     apps = start_apps(a.apps, server.url, root, label, src)
                     try:
-                        time.sleep(2.0)  # the first load settles
+                        time.sleep(a.settle)  # the first load settles; nobody types (the cursor stops blinking)
                         idle, _ = measure(apps, a.seconds)
                         writer = Writer(server.url, event.incident, a.rate)
                         writer.start()

@@ -1,7 +1,8 @@
 """A window that only watches costs little: others' events are redrawn in batches, a line
 typed here at once, the clock repaints its label without laying the screen out, the
-scrollbar repaints only when its thumb moves, and the cursor stops blinking when nobody
-types. (How much CPU that saves is bench/bench_follow.py's to say.)"""
+scrollbar repaints only when its thumb moves, the cursor stops blinking when nobody types,
+and the list under a dashboard keeps still. (How much CPU that saves is
+bench/bench_follow.py's to say.)"""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 from textual.widget import Widget
 
 from incident_tui.store.jsonfile import JsonStore
-from incident_tui.ui.screens import dashboard
+from incident_tui.ui.screens import dashboard, incidents
 from incident_tui.ui.screens.dashboard import DashboardScreen
+from incident_tui.ui.screens.incidents import IncidentListScreen
 from incident_tui.ui.widgets import command_bar
 from incident_tui.ui.widgets.command_bar import CommandBar
 from incident_tui.ui.widgets.header import IncidentHeader
@@ -130,3 +132,37 @@ async def test_the_cursor_stops_blinking_when_nobody_types_and_a_key_starts_it_a
         monkeypatch.setattr(command_bar, "BLINK_SECONDS", 3600.0)
         await pilot.press("x")
         assert bar.cursor_blink
+
+
+async def test_the_list_under_a_dashboard_does_not_rebuild_on_its_ages_tick(
+    make_app, store, runbooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Textual counts the list under a dashboard as current; its rebuild repainted the
+    # whole dashboard (and its footer) every 15 s while nothing happened.
+    monkeypatch.setattr(incidents, "AGES_SECONDS", 0.02)
+    ticks = rebuilds = 0
+    tick, rebuild = IncidentListScreen._tick, IncidentListScreen.refresh_rows
+
+    def counted_tick(self: IncidentListScreen) -> None:
+        nonlocal ticks
+        ticks += 1
+        tick(self)
+
+    def counted_rebuild(self: IncidentListScreen) -> None:
+        nonlocal rebuilds
+        rebuilds += 1
+        rebuild(self)
+
+    monkeypatch.setattr(IncidentListScreen, "_tick", counted_tick)
+    monkeypatch.setattr(IncidentListScreen, "refresh_rows", counted_rebuild)
+    demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        await pilot.pause()
+        ticks = rebuilds = 0
+        await wait_for(pilot, lambda: ticks >= 5)
+        assert rebuilds == 0
+        await pilot.press("f2")  # shown again: rebuilt, and its ages tick again
+        await wait_for(pilot, lambda: isinstance(app.screen, IncidentListScreen))
+        await wait_for(pilot, lambda: rebuilds >= 2)

@@ -39,9 +39,10 @@ DOCS = Binding.Group("Docs", compact=True)
 
 TICK_SECONDS = 1.0  # the header clocks (elapsed, next update due)
 # Others' events redraw the screen at most this often: the first at once, the rest of a
-# stream together at the end of the interval (10 events/s: 4 frames, not 10). A frame of
-# a following dashboard costs ~10 ms of a core at 120x40, and 25 SSH sessions share 2 cores.
-LIVE_REDRAW_SECONDS = 0.25
+# stream together at the end of the interval (10 events/s: 2 frames, not 10). A frame of a
+# following dashboard costs ~10-13 ms of a core at 120x40 (bench_follow at 10 events/s:
+# 7.8% of a core at 0.25 s, 5.0% at 0.5 s, 4.0% at 1 s), and 25 SSH sessions share 2 cores.
+LIVE_REDRAW_SECONDS = 0.5
 
 
 def _header_key(state: IncidentState, link: str, pending: int) -> tuple:

@@ -60,7 +60,9 @@ class IncidentListScreen(Screen[None]):
         self.watch(self.app, "theme", self._theme_changed, init=False)
 
     def _tick(self) -> None:
-        if self.is_current:
+        # is_active, not is_current: under a dashboard the list counts as current (it may
+        # show through), and a rebuild there repainted the whole dashboard every 15 s.
+        if self.is_active:
             self.refresh_rows()
 
     def _theme_changed(self) -> None:
