@@ -65,6 +65,6 @@ async def test_a_failing_destination_and_a_missing_commander_put_a_line_under_th
         with open(path + ".tmp", "wb") as f:
             f.write(orjson.dumps({"failing": [], "dead": 0}))
         os.replace(path + ".tmp", path)
-        await wait_for(pilot, lambda: "notify failing" not in str(line.render()), timeout=10)
+        await wait_for(pilot, lambda: "notify failing" not in str(line.render()))
         # What stays is the reminder the state owes: declared 30 min ago, nobody in command.
         assert "INC-1 has no commander 30 min after declaration" in str(line.render()) and line.display

@@ -24,9 +24,9 @@ async def test_a_second_store_handle_appends_and_the_open_dashboard_shows_it(mak
             # Shown without a key press; how fast is bench/bench_sync.py's to say (a budget
             # here would measure the machine's load, not the app).
             log(other, runbooks, incident, "/obs error rate back to 0.4% #checkout", author="carol")
-            await wait_for(pilot, lambda: "error rate back to 0.4%" in timeline_lines(app.screen)[-1], timeout=10)
+            await wait_for(pilot, lambda: "error rate back to 0.4%" in timeline_lines(app.screen)[-1])
             log(other, runbooks, incident, "/sev 1", author="carol")
-            await wait_for(pilot, lambda: app.screen.state.severity == "SEV1", timeout=10)
+            await wait_for(pilot, lambda: app.screen.state.severity == "SEV1")
         finally:
             other.close()
 
@@ -53,7 +53,7 @@ async def test_an_incident_declared_by_the_cli_process_appears_in_the_open_list(
             capture_output=True,
             timeout=30,
         )
-        await wait_for(pilot, lambda: len(app.screen.rows()) == 3, timeout=3)
+        await wait_for(pilot, lambda: len(app.screen.rows()) == 3)
         titles = [s.title for s in app.screen.rows()]
         assert "Payments down" in titles
 
@@ -111,7 +111,7 @@ async def test_the_list_under_an_open_dashboard_waits_until_it_is_shown_again(ma
         other = JsonStore(store_path)
         try:
             log(other, runbooks, incident, "/sev 1", author="carol")
-            await wait_for(pilot, lambda: app.screen.state.severity == "SEV1", timeout=2)
+            await wait_for(pilot, lambda: app.screen.state.severity == "SEV1")
         finally:
             other.close()
         assert rebuilds == 0
