@@ -9,7 +9,6 @@ a snapshot at an earlier seq equal the snapshot of a store truncated there.
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -22,8 +21,9 @@ from ..domain.checklists import Runbooks, item_status
 from ..domain.events import Event, format_at, parse_at
 from ..domain.fold import IncidentState, Registry
 from ..domain.model import MULTI_ROLES, ROLES, SEVERITY_MEANING, UPDATE_CADENCE_MIN
-from ..domain.serialize import hypothesis_json
+from ..domain.serialize import followup_json, hypothesis_json
 from ..domain.serialize import wire_time as _t
+from ..domain.text import escape_json_text
 from . import clock
 from .markdown import code, inline, link, missing
 
@@ -245,19 +245,7 @@ def _checklist_data(state: IncidentState, runbooks: Runbooks) -> dict[str, Any]:
 
 
 def _open_followups_data(state: IncidentState) -> list[dict[str, Any]]:
-    return [
-        {
-            "ref": f"F{f.number}",
-            "text": f.text,
-            "owner": f.owner,
-            "due": f.due,
-            "author": f.author,
-            "at": _t(f.at),
-            "link": f.link,
-        }
-        for f in state.followups
-        if not f.done
-    ]
+    return [{k: v for k, v in followup_json(f).items() if k != "done"} for f in state.followups if not f.done]
 
 
 def _next_update_data(state: IncidentState, now: datetime, last_update: list[Event]) -> dict[str, Any]:
@@ -547,12 +535,6 @@ def _since_lines(d: dict[str, Any], now: datetime) -> list[str]:
     return out
 
 
-# json.dumps escapes C0 controls but passes C1 controls (the one-byte CSI 0x9b), DEL,
-# bidi overrides and line separators through when ensure_ascii=False; `snapshot
-# --format json` goes to terminals, so those become \uXXXX escapes (the same JSON value).
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
 def json_text(data: Any) -> str:
     """The documents' JSON: indented by two, user text as typed except terminal controls,
     which become `\\uXXXX` escapes (the same JSON value). orjson writes what
@@ -563,7 +545,7 @@ def json_text(data: Any) -> str:
         text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
     except TypeError:
         text = json.dumps(data, ensure_ascii=False, indent=2)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return escape_json_text(text) + "\n"  # `snapshot --format json` goes to terminals
 
 
 def render_snapshot(data: dict[str, Any], fmt: Format) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .checklists import Runbooks, item_status
 from .events import format_at
-from .fold import Hypothesis, IncidentState
+from .fold import FollowUp, Hypothesis, IncidentState
 
 
 def wire_time(dt: datetime | None) -> str | None:
@@ -28,6 +28,21 @@ def age_text(seconds: float) -> str:
     if s < 86400:
         return f"{s // 3600}h{(s % 3600) // 60:02d}m"
     return f"{s // 86400}d{(s % 86400) // 3600}h"
+
+
+def followup_json(f: FollowUp) -> dict[str, Any]:
+    """One follow-up as `show --json` and the API give it (the snapshot leaves out `done`:
+    it lists the open ones only)."""
+    return {
+        "ref": f"F{f.number}",
+        "text": f.text,
+        "owner": f.owner,
+        "due": f.due,
+        "done": f.done,
+        "author": f.author,
+        "at": _t(f.at),
+        "link": f.link,
+    }
 
 
 def hypothesis_json(h: Hypothesis) -> dict[str, Any]:
@@ -94,19 +109,7 @@ def incident_state(state: IncidentState, runbooks: Runbooks, now: datetime) -> d
             "roles": {r: list(h) for r, h in state.roles.items() if h},
             "checklist": checklist_view(state, runbooks),
             "hypotheses": [hypothesis_json(h) for h in state.hypotheses],
-            "followups": [
-                {
-                    "ref": f"F{f.number}",
-                    "text": f.text,
-                    "owner": f.owner,
-                    "due": f.due,
-                    "done": f.done,
-                    "author": f.author,
-                    "at": _t(f.at),
-                    "link": f.link,
-                }
-                for f in state.followups
-            ],
+            "followups": [followup_json(f) for f in state.followups],
             "rootcause": state.rootcause,
             "whys": list(state.whys),
             "impact_started_at": _t(state.impact_started_at),
