@@ -68,14 +68,14 @@ class Registry:
         # Events already in the log that this version cannot fold (an older or broken
         # writer's): (seq, reason), each also told to `warn` once. Every other event folds.
         self.skipped: list[tuple[int | None, str]] = []
-        self._warn = warn
+        self.warn = warn  # who hears of each skipped event (a fold from an index starts without)
         self._ids: set[str] = set()
 
     def _skip(self, event: Event, reason: str) -> None:
         self.skipped.append((event.seq, reason))
-        if self._warn is not None:
+        if self.warn is not None:
             where = f"seq {event.seq}" if event.seq is not None else "a pending event"
-            self._warn(f"{where}: skipped an event this version cannot fold: {reason}")
+            self.warn(f"{where}: skipped an event this version cannot fold: {reason}")
 
     def apply(self, event: Event) -> IncidentState | None:
         if type(event.seq) is int:

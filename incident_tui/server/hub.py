@@ -92,6 +92,9 @@ class Hub:
         except Exception as exc:  # an event this version cannot fold: the tolerant path below
             log.warning("incident-tui: warning: starting without the store's index: %s", exc)
             return False
+        for seq, reason in registry.skipped:  # folded without a listener: say each once now
+            log.warning("incident-tui: warning: seq %s: skipped an event this version cannot fold: %s", seq, reason)
+        registry.warn = self.registry.warn  # and each skipped live
         with self.lock:
             self.registry = registry
             self._base = registry.last_seq

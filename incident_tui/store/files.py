@@ -7,6 +7,7 @@ the CLI use the same ones; the domain below stays free of files and terminals.
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,18 +20,32 @@ def warn(message: str) -> None:
     print(f"incident-tui: warning: {safe_text(message, 2000, oneline=True)}", file=sys.stderr)
 
 
+def write_new(path: Path, data: bytes, mode: int = 0o600) -> None:
+    """A file that must not exist yet (bytes kept aside: a torn tail, a damaged line): never
+    through a symlink someone put in its place, never over another file."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
+
+
 def replace_file(path: Path, data: bytes | Iterable[bytes], *, mode: int = 0o600, durable: bool = True) -> None:
     """Give `path` the content `data` so that a reader, or a crash, sees the old file or the
     new one whole, never half of one.
 
-    The content goes to a temporary file beside `path` (named by process, so two processes
-    never share one) and is renamed over it. `durable` (records: an outbox, an index) also
+    The content goes to a new temporary file beside `path` and is renamed over it. The
+    temporary name is random and opened O_EXCL|O_NOFOLLOW: in a shared folder another
+    member could otherwise plant a symlink under a predictable name and have this process
+    write through it into any file it may write. `durable` (records: an outbox, an index) also
     fsyncs the file before the rename and the folder after it, so the new content survives
     a power cut; without it (a draft, a cache, a status) a crash may leave the old content.
     Raises OSError, the temporary file removed."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         try:
             for chunk in [data] if isinstance(data, bytes | bytearray | memoryview) else data:
                 view = memoryview(chunk)
@@ -41,6 +56,8 @@ def replace_file(path: Path, data: bytes | Iterable[bytes], *, mode: int = 0o600
         finally:
             os.close(fd)
         os.replace(tmp, path)
+    except FileExistsError:
+        raise  # not ours: leave whatever is there alone
     except BaseException:
         try:
             os.unlink(tmp)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import threading
 import time
 from array import array
@@ -38,11 +39,11 @@ from pathlib import Path
 
 import orjson
 
-from ..domain.events import Event, EventError, stored_event
+from ..domain.events import Event, EventError, placeholder_event, stored_event
 from ..domain.fold import Registry
 from . import index as _index
 from .base import LinkState, StoreCorrupt, StoreError
-from .files import warn
+from .files import warn, write_new
 from .logfile import StoreLock, open_store, write_error
 
 # orjson (a declared dependency) parses a 100k-event file about 3x faster than json.
@@ -59,6 +60,7 @@ _EVENT_PREFIX = b'{"seq":'
 # The mark every line of a batch but its last carries after its seq (stripped from what a
 # server streams). Marking the members, not announcing a count, bounds what a forged or
 # damaged mark can hide to the lines after it at the very end of the log.
+_SEQ_FIRST = re.compile(rb'\{"seq":(\d{1,18})[,}]')
 _BATCH_MARK = re.compile(rb'^(\{"seq":\d+),"more":1')
 # Below this size a store is parsed whole at open (5k events: ~30 ms); above it the index
 # (index.py) is built once and then read instead. Tests pass 0 to index every store.
@@ -139,6 +141,15 @@ class JsonStore:
 
     # -- file handles ------------------------------------------------------------
 
+    def _reopen(self) -> None:
+        """The read descriptor on what the path names now; never blocks (a FIFO put there)."""
+        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise StoreError(f"store {self.path} is no longer a regular file; give the path of a store file")
+        self._rfd, self._ino = fd, st.st_ino
+
     def _write_header_if_empty(self) -> None:
         """Under the lock: an empty file (just created, here or by another process) gets
         the header; so does one holding only part of it (a creator that died mid-write)."""
@@ -174,9 +185,9 @@ class JsonStore:
     def _open_indexed(self) -> None:
         """At open (caller holds _cond): start from the index, after building it if the
         log is big enough to need one. A corrupt log raises StoreCorrupt here, untouched."""
-        self._rfd = os.open(self.path, os.O_RDONLY)
+        self._reopen()
+        assert self._rfd is not None
         st = os.fstat(self._rfd)
-        self._ino = st.st_ino
         if st.st_size < self._index_min:
             return
         idx = _index.LogIndex.load(str(self.path), self._rfd)
@@ -341,10 +352,16 @@ class JsonStore:
             st = os.stat(self.path)
         except FileNotFoundError:
             raise StoreError(f"store file {self.path} has disappeared") from None
-        if st.st_ino != self._ino or st.st_size < self._offset:
-            self._reset()  # replaced or shrunk behind our back: reload from the top
-            self._rfd = os.open(self.path, os.O_RDONLY)
-            self._ino = os.fstat(self._rfd).st_ino
+        if st.st_ino == self._ino and st.st_size < self._offset:
+            # Cut behind our back (a repair only ever cuts past the lines read): what was read
+            # and acknowledged here is gone, and appending would give its seqs to new events.
+            raise StoreError(
+                f"store {self.path} shrank from {self._offset} to {st.st_size} bytes behind this process: "
+                "its history was cut; restore it, then start again"
+            )
+        if st.st_ino != self._ino:
+            self._reset()  # replaced (a tool renamed a new file over it): read it from the top
+            self._reopen()
         if st.st_size == self._offset:
             return
         assert self._rfd is not None
@@ -397,10 +414,15 @@ class JsonStore:
             raise StoreCorrupt(f"{where}: unfinished last line that is not an event")
         saved = self.path.with_name(f"{self.path.name}.torn-{time.time_ns()}")
         try:
-            saved.write_bytes(tail)
+            write_new(saved, tail)
             kept = f"kept in {saved.name}"
         except OSError as exc:
             kept = f"not kept: {exc.strerror}"
+            if not isinstance(exc, FileExistsError):
+                try:
+                    saved.unlink()  # no empty or partial copy left behind (a full disk)
+                except OSError:
+                    pass
         try:
             os.ftruncate(self._lock.fd, self._offset)
         except OSError as exc:
@@ -460,6 +482,7 @@ class JsonStore:
                     out.pop()
                     if b'"more":1' in block:
                         out = [_BATCH_MARK.sub(rb"\1", x, count=1) for x in out]
+                    _readable(out, after + 1)
                     after = last
             if after < self._base:  # the index went away meanwhile: events are held now
                 self._materialize()
@@ -498,6 +521,7 @@ class JsonStore:
                 why = self._lock.read_only
                 raise StoreError(f"cannot write store {self.path}: {why} (this process may only read it)")
             with self._lock:
+                self._write_header_if_empty()  # a file followed to may be new and still empty
                 self._catch_up(repair=True)
                 out: list[Event] = []
                 fresh: list[Event] = []
@@ -575,6 +599,18 @@ def _check_header(path: Path, line: bytes) -> None:
         raise StoreCorrupt(f"{path}:1: not an incident-tui event store (first line is not its header)")
 
 
+def _readable(lines: list[bytes], seq: int) -> None:
+    """Lines streamed as the log holds them, made safe to stream: one that is not JSON (kept
+    in its place as a placeholder) would make a client's whole page unreadable, so it goes
+    out as the placeholder it reads as (~1 us a line to check)."""
+    loads = _loads
+    for i, line in enumerate(lines):
+        try:
+            loads(line)
+        except ValueError:
+            lines[i] = _line_of(placeholder_event(seq + i))
+
+
 def _batch_lines(events: list[Event]) -> list[bytes]:
     """The lines of one append; each but the last says `more` follow, so a reader can tell a
     command stored whole from one whose writer died half-way."""
@@ -614,8 +650,13 @@ def _parse_lines(
             d = loads(lines[i])
             event = stored_event(d)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise StoreCorrupt(f"{path}:{first + i + 1}: unreadable event: {reason}") from None
+            placed = _SEQ_FIRST.match(lines[i])
+            if placed is None or int(placed.group(1)) != due:
+                reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+                raise StoreCorrupt(f"{path}:{first + i + 1}: unreadable event: {reason}") from None
+            # Not JSON (an editor's Latin-1, a NUL, a broken hand edit) but in its place in the
+            # order: kept as a placeholder, which the fold skips with a warning naming its seq.
+            d, event = {}, placeholder_event(due)
         if event.seq != due:
             raise StoreCorrupt(f"{path}:{first + i + 1}: seq {event.seq} where {due} was due")
         if d.get("more") == 1:

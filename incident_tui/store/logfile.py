@@ -79,9 +79,20 @@ def open_store(path: Path) -> tuple[int, str | None]:
 
 
 def _create(path: Path, flags: int) -> int:
+    """A new store file at `path` itself: O_EXCL, so a symlink (a dangling one could point
+    anywhere, e.g. a victim's ~/.bash_logout planted in a shared folder) is never followed
+    into creating its target."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, flags | os.O_CREAT, 0o660)
+        fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o660)
+    except FileExistsError:
+        try:  # another process created it meanwhile
+            return os.open(path, flags)
+        except FileNotFoundError:
+            raise StoreError(
+                f"store {path} is a symlink to a file that does not exist; create the target first "
+                "or give the target's path"
+            ) from None
     except OSError as exc:
         raise StoreError(f"cannot create store {path}: {exc.strerror}{_advice(exc)}") from None
     share_with_group(fd, path.parent)

@@ -76,8 +76,16 @@ class Outbox:
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 self._unglue(fd)
-                os.write(fd, data)
-                os.fsync(fd)
+                start = os.fstat(fd).st_size
+                try:
+                    view = memoryview(data)
+                    while view:  # a full disk takes part of a write: never call that queued
+                        view = view[os.write(fd, view) :]
+                    os.fsync(fd)
+                except OSError:
+                    with contextlib.suppress(OSError):
+                        os.ftruncate(fd, start)  # nothing of this command is left behind
+                    raise
             finally:
                 os.close(fd)
                 gen = self._bump()

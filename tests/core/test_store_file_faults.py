@@ -369,3 +369,73 @@ def test_an_index_built_in_chunks_keeps_batches_that_straddle_a_chunk(
         got = [e.data["text"].split()[0] for e in s.read()]
         assert got == [f"{b}.{i}" for b in range(40) for i in range(7)]
         assert s.append([note("next")])[0].seq == 281
+
+
+# -- found by this session's red team --------------------------------------------------
+
+
+def test_a_dangling_symlink_is_refused_and_its_target_never_created(tmp_path: Path) -> None:
+    """A member of a shared folder could point the store's name at a victim's dotfile."""
+    target = tmp_path / "victim" / ".bash_logout"
+    target.parent.mkdir()
+    link = tmp_path / "war.jsonl"
+    link.symlink_to(target)
+    with pytest.raises(StoreError, match="symlink to a file that does not exist") as info:
+        JsonStore(link)
+    assert "\n" not in str(info.value)
+    assert not target.exists() and link.is_symlink()
+
+
+def test_a_planted_symlink_never_redirects_a_replaced_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """replace_file's temporary name is random, and even a guessed one is never written through."""
+    from incident_tui.store import files
+
+    victim = tmp_path / "precious.txt"
+    victim.write_text("precious")
+    monkeypatch.setattr(files.secrets, "token_hex", lambda n: "guessed")
+    (tmp_path / ".war.jsonl.idx.guessed.tmp").symlink_to(victim)
+    with pytest.raises(FileExistsError):
+        files.replace_file(tmp_path / "war.jsonl.idx", b"index bytes")
+    assert victim.read_text() == "precious" and not (tmp_path / "war.jsonl.idx").exists()
+
+
+def test_a_line_that_is_not_json_but_holds_its_seq_is_skipped_not_fatal(store_path: Path) -> None:
+    with JsonStore(store_path) as s:
+        s.append([note("one")])
+    with open(store_path, "ab") as f:
+        f.write(b'{"seq":2,garbage \xff}\n')
+    with JsonStore(store_path) as s:
+        events = s.read()
+        assert [e.seq for e in events] == [1, 2] and events[1].kind == ""  # a placeholder in its place
+        assert s.append([note("three")])[0].seq == 3
+        assert b"garbage" not in b"".join(s.raw_lines(0, 10))  # streamed as the placeholder
+
+
+def test_a_writer_that_follows_an_empty_replacement_writes_the_header_first(store_path: Path) -> None:
+    writer = JsonStore(store_path)
+    writer.append([note("old")])
+    store_path.rename(store_path.with_name("old.jsonl"))
+    store_path.touch()  # a new, empty file (its creator has not written the header yet)
+    writer.append([note("new")])
+    with JsonStore(store_path) as s:
+        assert [e.data["text"] for e in s.read()] == ["new"]
+
+
+def test_a_store_cut_short_behind_a_writer_is_refused_not_reused(store_path: Path) -> None:
+    writer = JsonStore(store_path)
+    writer.append([note("a"), note("b")])
+    writer.append([note("c")])
+    size = len(store_path.read_bytes().split(b"\n")[0]) + 1
+    os.truncate(store_path, size + 20)  # in the middle of the first event: history cut
+    with pytest.raises(StoreError, match="shrank") as info:
+        writer.append([note("d")])
+    assert "\n" not in str(info.value)
+
+
+def test_a_fifo_put_in_the_stores_place_is_refused_without_hanging(store_path: Path) -> None:
+    reader = JsonStore(store_path)
+    fifo = store_path.with_name("fifo")
+    os.mkfifo(fifo)
+    os.replace(fifo, store_path)
+    with pytest.raises(StoreError, match="no longer a regular file"):
+        reader.read()

@@ -174,3 +174,37 @@ def test_a_screen_that_takes_notices_gets_the_set_aside_note_instead_of_stderr(
     assert len(notes) == 1 and "refused 1 event(s) for good" in notes[0] and "set aside" in notes[0]
     assert a.take_notices() == []
     assert "refused" not in capsys.readouterr().err
+
+
+def test_a_full_disk_under_the_outbox_is_an_error_not_a_queued_line(tmp_path: Path) -> None:
+    """A short write used to be called queued (exit 0) and the torn line later moved aside:
+    a write lost while the person was told it waits. RLIMIT_FSIZE stands in for a full disk."""
+    import resource
+    import subprocess
+    import sys
+
+    path = tmp_path / "outbox.jsonl"
+    Outbox(path).add([new_event("inc", "note", "alice", {"text": "first"})])
+    size = path.stat().st_size
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from incident_tui.domain.events import new_event\n"
+        "from incident_tui.store.outbox import Outbox\n"
+        "try:\n"
+        "    Outbox(Path(sys.argv[1])).add([new_event('inc', 'note', 'alice', {'text': 'y' * 4000})])\n"
+        "except OSError as exc:\n"
+        "    print(exc.strerror)\n"
+        "    sys.exit(1)\n"
+    )
+    limit = size + 1000
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    r = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, preexec_fn=cap, timeout=60
+    )
+    assert r.returncode == 1 and "too large" in r.stdout.lower(), (r.stdout, r.stderr)
+    assert path.stat().st_size == size  # cut back: no torn line for the next run to move aside
+    assert [e.data["text"] for e in Outbox(path).events()] == ["first"]

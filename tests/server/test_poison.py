@@ -196,3 +196,18 @@ def test_a_store_refusal_inside_a_group_commit_fails_only_its_request(
     assert [r.status_code for r in answers] == [200] * 150
     assert {g["id"] for g in goods} <= {e.id for e in store.read()}
     assert os.path.getsize(store.location) > 0
+
+
+def test_a_server_names_each_event_it_cannot_fold_at_start_and_live(tmp_path: Path, proc_server) -> None:
+    """The README promises one warning naming the seq; a server started from the store's
+    fold used to skip such events silently."""
+    path = tmp_path / "named.jsonl"
+    with JsonStore(path) as s:
+        s.append([D])
+    with open(path, "ab") as f:
+        f.write(orjson.dumps({**note("odd"), "seq": 2, "kind": "bogus.kind"}) + b"\n")
+    server = proc_server(path)
+    wait_until(lambda: any("seq 2" in ln and "cannot fold" in ln for ln in server.log), 10, "the start warning")
+    with open(path, "ab") as f:
+        f.write(orjson.dumps({**note("odder"), "seq": 3, "kind": "bogus.kind"}) + b"\n")
+    wait_until(lambda: any("seq 3" in ln and "cannot fold" in ln for ln in server.log), 10, "the live warning")

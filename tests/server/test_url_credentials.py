@@ -45,3 +45,18 @@ def test_credentials_stay_out_of_names_files_and_errors(
 def test_a_bad_remote_url_is_named_without_its_password(cli) -> None:
     r = cli("--remote", f"ftp://ops:{SECRET}@example.com/", "list")
     assert r.returncode == 1 and "ftp://example.com" in r.stderr and SECRET not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["S3C@hunter2RET", "S3C hunter2RET", "S3C,hunter2RET", "S3C#hunter2RET", "S3C/hunter2RET", "S3C\thunter2RET"],
+)
+def test_odd_characters_in_a_password_leak_nothing_and_are_one_line(cli, tmp_path: Path, password: str) -> None:
+    """What the red team got past the first redaction: an unencoded "@", a space, a comma, or
+    a "#" or "/" (which make the URL invalid: that was a traceback naming part of it)."""
+    r = cli("--remote", f"http://ops:{password}@127.0.0.1:{free_port()}", "list")
+    assert r.returncode in (1, 2) and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "hunter2" not in r.stderr
+    for p in tmp_path.rglob("*"):
+        assert "hunter2" not in p.name.lower(), p

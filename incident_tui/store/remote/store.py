@@ -79,6 +79,8 @@ class RemoteStore:
         with self._open_lock:
             if self._opened:
                 return
+            import httpx
+
             from ..logcache import LogCache
             from ..outbox import Outbox, outbox_path
             from .http import Api, Link, Transient
@@ -86,6 +88,11 @@ class RemoteStore:
             from .reader import StreamReader
             from .sender import OutboxSender
 
+            link = Link()
+            try:  # before anything is named after the URL (the outbox, the cache)
+                api = Api(self.servers, self._token, link, self._timeout)
+            except httpx.InvalidURL as exc:
+                raise StoreError(f"--remote {self.location}: not a valid URL ({redact_url(str(exc))})") from None
             data_dir = self._data_dir
             if data_dir is None:
                 from platformdirs import user_data_path
@@ -96,9 +103,10 @@ class RemoteStore:
             try:
                 outbox = Outbox(outbox_path(data_dir, self.user, self.location), warn=self._notice)
             except OSError as exc:
+                api.close()
                 raise StoreError(f"cannot open the outbox under {data_dir}: {exc.strerror or exc}") from None
-            self._link = link = Link()
-            self._api: Api = Api(self.servers, self._token, link, self._timeout)
+            self._link = link
+            self._api: Api = api
             cache = LogCache(outbox_path(data_dir, self.user, self.location, "cache"))
             self._mirror: LogMirror = LogMirror(self._api, cache, self._closed.is_set)
             self._sender: OutboxSender = OutboxSender(self._api, outbox, self._catch_up_to, self._closed)

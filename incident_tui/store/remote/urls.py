@@ -7,7 +7,13 @@ import re
 from ..base import StoreError
 
 API = "/api/v1"
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@")
+# The user-info runs to the last "@" after the scheme (a password may hold "@", spaces,
+# ",", "#" or "/", the last two making the URL invalid): greedy to the last "@" before the
+# next URL. It may take more than the user-info where a later "@" follows in a message;
+# showing less is the safe side.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)(?:(?!://).)*@")
+# `--remote A,B` splits only where the next part starts a URL (a password may hold ",").
+_LIST_SPLIT = re.compile(r",\s*(?=[A-Za-z][A-Za-z0-9+.-]*://)")
 
 
 def redact_url(text: str) -> str:
@@ -29,7 +35,7 @@ def base_url(url: str) -> str:
 def base_urls(urls: str) -> list[str]:
     """`--remote URL1,URL2`: each server's root, in the order given (replicas of one log)."""
     bases: list[str] = []
-    for part in urls.split(","):
+    for part in _LIST_SPLIT.split(urls):
         if part.strip():
             base = base_url(part)
             if base not in bases:
