@@ -288,7 +288,9 @@ def test_killed_and_concurrent_writers_with_the_index_deleted_or_damaged_at_rand
     seed.close()
     JsonStore(store_path).close()
     acknowledged: dict[str, int] = {}
-    for _round in range(6):
+    actions = ["delete", "corrupt", "keep"]
+    rng.shuffle(actions)
+    for action in actions:  # each once (six random rounds cost twice the time and could miss one)
         procs = [start_writer(store_path, f"k{i}", 3000, batch=rng.choice([1, 7])) for i in range(3)]
         results: list[dict[str, int]] = [{} for _ in procs]
         started = [threading.Event() for _ in procs]
@@ -300,7 +302,6 @@ def test_killed_and_concurrent_writers_with_the_index_deleted_or_damaged_at_rand
             t.start()
         for f in started:
             f.wait(60)
-        action = rng.choice(["delete", "corrupt", "keep"])
         idx = Path(index_path(store_path))
         if action == "delete":
             idx.unlink(missing_ok=True)
