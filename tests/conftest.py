@@ -40,6 +40,19 @@ def _pilot_waits_on_messages_not_on_cpu(monkeypatch: pytest.MonkeyPatch) -> None
 
     monkeypatch.setattr(textual.app, "wait_for_idle", _yield_to_the_loop)
     monkeypatch.setattr(textual.pilot, "wait_for_idle", _yield_to_the_loop)
+    run_test = textual.app.App.run_test
+
+    @contextlib.asynccontextmanager
+    async def run_test_then_drain(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # A test ends once its condition holds; what the app queued meanwhile (a screen
+        # resumed, a key's bindings) is processed before the app is shut down, not during.
+        async with run_test(self, *args, **kwargs) as pilot:
+            yield pilot
+            if self.is_running:
+                await pilot._wait_for_screen()
+                await pilot._wait_for_screen()
+
+    monkeypatch.setattr(textual.app.App, "run_test", run_test_then_drain)
 
 
 def run_main(

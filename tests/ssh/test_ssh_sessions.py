@@ -130,8 +130,8 @@ async def test_resize_reaches_the_app(ssh_server: SshServer) -> None:
         term.resize(132, 40)
         # The list's column headings span the width: drawn again for 132 columns, they reach past 80.
         await async_wait_until(lambda: widest() > 100, what="a redraw at 132 columns")
-        await term.wait_for("Quit")
-        assert "Quit" in term.screen.display[39]  # the footer moved to the new last row
+        # The footer moved to the new last row (once the redraw has reached it).
+        await async_wait_until(lambda: "Quit" in term.screen.display[39], what="the footer on row 40")
     finally:
         await term.close()
 
