@@ -232,9 +232,17 @@ def _type_ok(value: Any, typ: type) -> bool:
     return type(value) is typ
 
 
+# At the doors, the one form SPEC 3 shows (what every client writes): RFC 3339 with a zone.
+# Python reads many more (week dates, basic format, a space, "+2359"), which would reach
+# `events --json` as typed; a stored event keeps whatever form it has.
+_AT_FORM = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+
+
 def _at(raw: Any, strict: bool) -> datetime:
     if type(raw) is not str or not raw or len(raw) > 40:
         raise EventError("event field 'at' is missing or not an ISO 8601 time (a string of at most 40)")
+    if strict and not _AT_FORM.fullmatch(raw):
+        raise EventError(f"event field 'at' is not an ISO 8601 (RFC 3339) time like 2026-11-27T14:02:11.482Z: {raw!r}")
     try:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         if strict and parsed.tzinfo is None:
