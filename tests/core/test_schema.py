@@ -165,3 +165,23 @@ def test_the_command_door_refuses_with_exit_2(tmp_path: Path, capsys, monkeypatc
     assert main(["--user", "bob", "declare", "t" * 2000]) == 2
     assert "bytes" in capsys.readouterr().err
     assert JsonStore(tmp_path / "s.jsonl").latest_seq() == 0
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        "20261208T000500Z",
+        "2026-W49-2T00:05:00Z",
+        "2026-12-08T00:05:00,000Z",
+        "2026-12-08 00:05:00Z",
+        "2026-12-08T00:05:00+2359",
+    ],
+)
+def test_at_the_doors_at_is_the_one_form_every_client_writes(at: str) -> None:
+    """Python reads these, and `events --json` would echo them as typed (the red team's L3)."""
+    from incident_tui.domain.schema import validate_event
+
+    e = new_event("inc", "note", "alice", {"text": "x"}).to_dict()
+    with pytest.raises(EventError, match="RFC 3339"):
+        validate_event({**e, "at": at})
+    validate_event({**e, "at": "2026-12-08T00:05:00.123+01:00"})  # an offset is still fine
