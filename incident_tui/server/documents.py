@@ -30,6 +30,7 @@ from ..domain.fold import IncidentState
 from ..store.base import Store
 
 PROCESS_ROWS = 20_000  # entries; a document this size renders in a thread in ~0.1 s
+CHILDREN = 2  # child renders at a time (each holds its incident: ~1 GB at a million entries); more wait
 Kind = Literal["postmortem", "snapshot"]
 
 
@@ -71,6 +72,7 @@ class Renderer:
         self.path = str(store.path) if isinstance(store, JsonStore) else None
         self.process_rows = PROCESS_ROWS
         self._pools: set[ProcessPoolExecutor] = set()
+        self._children = asyncio.Semaphore(CHILDREN)
 
     def in_process(self, state: IncidentState) -> bool:
         """Whether `state`'s documents are rendered in a child process."""
@@ -82,14 +84,15 @@ class Renderer:
         """`state` must be a copy the caller may hand away (taken under the hub's lock)."""
         if self.path is None or not self.in_process(state):
             return await run_in_threadpool(render, kind, state, runbooks, now, fmt, at_seq)
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        self._pools.add(pool)
-        try:
-            job = pool.submit(render_from_file, self.path, state.id, kind, runbooks, now, fmt, at_seq)
-            return await asyncio.wrap_future(job)
-        finally:
-            self._pools.discard(pool)
-            pool.shutdown(wait=False, cancel_futures=True)
+        async with self._children:
+            pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            self._pools.add(pool)
+            try:
+                job = pool.submit(render_from_file, self.path, state.id, kind, runbooks, now, fmt, at_seq)
+                return await asyncio.wrap_future(job)
+            finally:
+                self._pools.discard(pool)
+                pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         for pool in list(self._pools):

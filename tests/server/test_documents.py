@@ -85,3 +85,21 @@ def test_health_answers_while_a_child_renders(big: ThreadServer, monkeypatch: py
     finally:
         t.join(60)
     assert got and got[0].status_code == 200 and got[0].text.startswith("# Postmortem: INC-1")
+
+
+def test_big_documents_render_two_at_a_time(big: ThreadServer) -> None:
+    """Four concurrent requests for big documents (two children render at a time) are all answered."""
+    big.app.state.documents.process_rows = 0
+    got: list[int] = []
+    threads = [
+        threading.Thread(
+            target=lambda: got.append(httpx.get(f"{big.url}/api/v1/incidents/1/snapshot", timeout=120).status_code)
+        )
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert got == [200] * 4
+    assert not big.app.state.documents._pools
