@@ -85,9 +85,10 @@ def _line_of(e: Event) -> bytes:
 
 
 def _is_torn(tail: bytes) -> bool:
-    """Bytes after the last newline that a writer dying mid-append could leave."""
-    t = tail.rstrip(b"\0")
-    return not t or t.startswith(_EVENT_PREFIX) or _EVENT_PREFIX.startswith(t)
+    """Bytes after the last whole line that a writer dying mid-append could leave (after a
+    power cut: pages of zeros where the data never reached the disk, newlines among them)."""
+    t = tail.strip(b"\0\n")
+    return not t or tail.lstrip(b"\0\n").startswith(_EVENT_PREFIX) or _EVENT_PREFIX.startswith(t)
 
 
 class JsonStore:
@@ -251,12 +252,17 @@ class JsonStore:
                     break
             lines = chunk[:end].split(b"\n")
             lines.pop()
+            last = pos + len(chunk) >= size  # this chunk reaches the end of the log
+            if last:
+                end -= _drop_trailing_zeros(lines, 1 if lines_seen == 0 else 0)
+                if not lines:
+                    break
             start = 0
             if lines_seen == 0:
                 _check_header(self.path, lines[0])
                 start = 1
             # Only the log's own end may hold an unfinished batch; a chunk's end is mid-log.
-            events, whole = _parse_lines(self.path, lines, start, lines_seen, due, tail=pos + end >= size)
+            events, whole = _parse_lines(self.path, lines, start, lines_seen, due, tail=last)
             if whole < len(lines):
                 end -= sum(len(x) + 1 for x in lines[whole:])
                 del lines[whole:]
@@ -380,12 +386,13 @@ class JsonStore:
         lines = block.split(b"\n")
         lines.pop()  # the block ends with a newline
         first = self._lines
+        held_back = _drop_trailing_zeros(lines, 1 if first == 0 else 0)
         start = 0
         if first == 0:
             _check_header(self.path, lines[0])
             start = 1
         events, whole = _parse_lines(self.path, lines, start, first, self._base + len(self._events) + 1, tail=True)
-        size = len(block)
+        size = len(block) - held_back
         if whole < len(lines):
             size -= sum(len(x) + 1 for x in lines[whole:])
             del lines[whole:]
@@ -609,6 +616,17 @@ def _readable(lines: list[bytes], seq: int) -> None:
             loads(line)
         except ValueError:
             lines[i] = _line_of(placeholder_event(seq + i))
+
+
+def _drop_trailing_zeros(lines: list[bytes], floor: int) -> int:
+    """Drop the empty or all-zero lines at the end of the log (a power cut's pages that never
+    reached the disk: torn, not corrupt); returns the bytes they held, newlines included."""
+    keep = len(lines)
+    while keep > floor and not lines[keep - 1].strip(b"\0"):
+        keep -= 1
+    dropped = sum(len(x) + 1 for x in lines[keep:])
+    del lines[keep:]
+    return dropped
 
 
 def _batch_lines(events: list[Event]) -> list[bytes]:

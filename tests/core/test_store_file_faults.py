@@ -439,3 +439,24 @@ def test_a_fifo_put_in_the_stores_place_is_refused_without_hanging(store_path: P
     os.replace(fifo, store_path)
     with pytest.raises(StoreError, match="no longer a regular file"):
         reader.read()
+
+
+@pytest.mark.parametrize("index", [False, True])
+def test_lines_of_zeros_at_the_end_are_a_power_cuts_torn_write(
+    store_path: Path, index: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The last page of an append reached the disk, the first did not: zeros with newlines
+    among them. Torn (cut, kept aside, one warning), not a store nobody can open."""
+    from incident_tui.store import jsonfile
+
+    with JsonStore(store_path) as s:
+        s.append([note("kept")])
+    with open(store_path, "ab") as f:
+        f.write(b"\0" * 300 + b"\n" + b"\0" * 200 + b"\n" + b"\0" * 10)
+    if index:
+        monkeypatch.setattr(jsonfile, "_BUILD_CHUNK", 64)
+    warnings: list[str] = []
+    with JsonStore(store_path, warn=warnings.append, index_min_bytes=0 if index else None) as s:
+        assert [e.data["text"] for e in s.read()] == ["kept"]
+        assert s.append([note("next")])[0].seq == 2
+    assert len(warnings) == 1 and "torn" in warnings[0]
