@@ -69,6 +69,9 @@ class Integration:
         except OutboxBusy as exc:
             log.warning("incident-tui: %s", exc)
             return
+        except OSError as exc:  # e.g. a symlink or FIFO planted at the journal's name
+            log.error("incident-tui: notifications are off: cannot use %s: %s", exc.filename, exc.strerror or exc)
+            return
         self.deliverer = Deliverer(self.hub.store, self.hub, self.integrations, outbox)
         spath = status_path(self.store_path)
         self.deliverer.status_listeners.append(lambda doc: write_status(spath, doc))

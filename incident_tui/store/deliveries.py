@@ -14,6 +14,7 @@ import orjson
 
 from ..domain.text import safe_text
 from .base import Store
+from .files import read_regular
 
 
 def status_file(location: str) -> str:
@@ -57,8 +58,7 @@ class DeliveryWatch:
         if sig != self._sig:
             self._sig = sig
             try:
-                with open(status_file(loc), "rb") as f:
-                    self._line = trouble_line(orjson.loads(f.read()))
+                self._line = trouble_line(orjson.loads(read_regular(status_file(loc))))
             except (OSError, orjson.JSONDecodeError):
                 self._line = ""
         return self._line

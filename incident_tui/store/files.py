@@ -6,8 +6,10 @@ the CLI use the same ones; the domain below stays free of files and terminals.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -18,6 +20,36 @@ from ..domain.text import safe_text
 def warn(message: str) -> None:
     """One warning line on stderr; the message may quote stored text, so it is made safe."""
     print(f"incident-tui: warning: {safe_text(message, 2000, oneline=True)}", file=sys.stderr)
+
+
+def open_regular(path: Path | str, flags: int = os.O_RDONLY, mode: int = 0o600) -> int:
+    """A descriptor on a regular file at `path` itself: never through a symlink (a member of
+    a shared folder could plant one at a name we use) and never blocking on a FIFO planted
+    there. Anything else raises OSError naming what it found."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK, mode)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return fd
+
+
+def read_regular(path: Path | str) -> bytes:
+    """The bytes of the regular file at `path` (as `open_regular`); FileNotFoundError if none."""
+    fd = open_regular(path)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` (a full disk takes part of a write and raises on the next)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def write_new(path: Path, data: bytes, mode: int = 0o600) -> None:

@@ -44,7 +44,7 @@ from ..domain import state as _state
 from ..domain.events import Event, build_event, stored_event
 from ..domain.fold import IncidentState, Registry
 from .base import StoreError
-from .files import replace_file
+from .files import open_regular, replace_file
 
 MAGIC = b"incident-tui/index\n"
 VERSION = 1
@@ -353,7 +353,7 @@ class LogIndex:
 
     @classmethod
     def _load(cls, log_path: str, log_fd: int) -> LogIndex | None:
-        fd = os.open(index_path(log_path), os.O_RDONLY)
+        fd = open_regular(index_path(log_path))
         try:
             found = cls._verify(log_path, log_fd, fd)
         except BaseException:

@@ -111,6 +111,7 @@ class JsonStore:
         self._offset = 0  # bytes of complete lines consumed
         self._lines = 0  # complete lines consumed (for error messages)
         self._ino: int | None = None
+        self._cut: str | None = None  # why this process stopped trusting the file, for good
         self._rfd: int | None = None
         self._cond = threading.Condition()
         fd, read_only = open_store(self.path)
@@ -354,6 +355,8 @@ class JsonStore:
 
         With `repair` (only under the file lock), bytes after the last newline are a
         torn write of a dead writer and are cut off."""
+        if self._cut is not None:
+            raise StoreError(self._cut)  # for good: a file grown back to the old size is not that history
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
@@ -361,10 +364,11 @@ class JsonStore:
         if st.st_ino == self._ino and st.st_size < self._offset:
             # Cut behind our back (a repair only ever cuts past the lines read): what was read
             # and acknowledged here is gone, and appending would give its seqs to new events.
-            raise StoreError(
+            self._cut = (
                 f"store {self.path} shrank from {self._offset} to {st.st_size} bytes behind this process: "
                 "its history was cut; restore it, then start again"
             )
+            raise StoreError(self._cut)
         if st.st_ino != self._ino:
             self._reset()  # replaced (a tool renamed a new file over it): read it from the top
             self._reopen()

@@ -14,6 +14,7 @@ from ..domain.checklists import Runbooks
 from ..domain.events import Event
 from ..domain.fold import IncidentState
 from ..domain.text import safe_text
+from ..store.files import replace_file
 
 KINDS = ("snapshot", "postmortem")
 
@@ -60,7 +61,9 @@ def write(ref: str, texts: dict[str, str], folders: list[Path]) -> list[Path]:
             folder.mkdir(parents=True, exist_ok=True)
             for kind, text in texts.items():
                 path = folder / f"{ref}-{kind}.md"
-                path.write_text(text, "utf-8")
+                # Renamed into place, never written through a symlink someone put at the name;
+                # as private as the store the document comes from.
+                replace_file(path, text.encode("utf-8"), mode=0o640, durable=False)
                 written.append(path)
             return written
         except OSError:

@@ -430,6 +430,11 @@ def test_a_store_cut_short_behind_a_writer_is_refused_not_reused(store_path: Pat
     with pytest.raises(StoreError, match="shrank") as info:
         writer.append([note("d")])
     assert "\n" not in str(info.value)
+    with JsonStore(store_path, warn=lambda m: None) as other:  # another writer fills it back up
+        other.append([note("x" * 200)])
+    assert store_path.stat().st_size > size + 20
+    with pytest.raises(StoreError, match="shrank"):  # still refused: not the history it had read
+        writer.append([note("e")])
 
 
 def test_a_fifo_put_in_the_stores_place_is_refused_without_hanging(store_path: Path) -> None:

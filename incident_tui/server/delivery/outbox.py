@@ -31,7 +31,7 @@ from typing import Any
 
 import orjson
 
-from ...store.files import replace_file
+from ...store.files import open_regular, read_regular, replace_file, write_all
 
 COMPACT_AT = 4 * 1024 * 1024  # a journal past this size is rewritten (owed deliveries only) on open
 KEEP_DEAD = 1000  # dead letters kept through a compaction, newest first
@@ -151,7 +151,7 @@ class Journal:
 def _read_lines(path: Path) -> tuple[list[bytes], int]:
     """Complete lines and the byte length they span (a torn tail is not a line)."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except FileNotFoundError:
         return [], 0
     end = data.rfind(b"\n") + 1
@@ -172,7 +172,8 @@ class Outbox(Journal):
         super().__init__()
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lockfd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        # Never through a symlink or into a FIFO planted beside a shared store (files.open_regular).
+        self._lockfd = open_regular(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(self._lockfd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -182,7 +183,7 @@ class Outbox(Journal):
         lines, end = _read_lines(path)
         self.replay(lines)
         # Bodies can carry incident text: the journal is as private as the store.
-        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        self._fd = open_regular(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         if os.fstat(self._fd).st_size != end:
             os.ftruncate(self._fd, end)  # a torn tail from a crash mid-write
         if end > COMPACT_AT:
@@ -191,9 +192,15 @@ class Outbox(Journal):
     def _write(self, records: list[dict[str, Any]], durable: bool = True) -> None:
         data = b"".join(orjson.dumps(r) + b"\n" for r in records)
         with self._mutex:
-            os.write(self._fd, data)
-            if durable:
-                os.fsync(self._fd)
+            end = os.fstat(self._fd).st_size
+            try:
+                write_all(self._fd, data)
+                if durable:
+                    os.fsync(self._fd)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(self._fd, end)  # no torn record for the next one to be glued to
+                raise
             for r in records:
                 self._apply(r)
 

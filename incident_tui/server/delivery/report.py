@@ -10,6 +10,7 @@ from typing import Any
 from ...config import Config
 from ...domain.text import safe_text
 from ...store.base import StoreError
+from ...store.remote.urls import API, base_urls, redact_url
 from .outbox import journal_path, read_journal
 
 
@@ -21,16 +22,19 @@ def _remote(config: Config) -> dict[str, Any]:
     import httpx
 
     assert config.remote is not None
-    url = config.remote.split(",")[0].rstrip("/")
-    if not url.endswith("/api/v1"):
-        url += "/api/v1"
+    base = base_urls(config.remote)[0]  # the same parsing, and so the same redaction, as every verb
+    url = base + API
+    shown = redact_url(url)
     headers = {"Authorization": f"Bearer {config.token}"} if config.token else {}
     try:
         r = httpx.get(f"{url}/deliveries", headers=headers, timeout=10)
+    except httpx.InvalidURL:
+        # httpx's reason quotes the part it choked on, which may be the password's: not shown.
+        raise StoreError(f"--remote {redact_url(base)}: not a valid URL (check its host and port)") from None
     except httpx.HTTPError as exc:
-        raise StoreError(f"cannot reach {url}: {exc}") from None
+        raise StoreError(f"cannot reach {shown}: {redact_url(str(exc))}") from None
     if r.status_code != 200:
-        raise StoreError(f"{url}/deliveries answered {r.status_code}: {r.text[:200]}")
+        raise StoreError(f"{shown}/deliveries answered {r.status_code}: {r.text[:200]}")
     doc: dict[str, Any] = r.json()
     return doc
 

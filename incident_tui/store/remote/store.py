@@ -91,8 +91,9 @@ class RemoteStore:
             link = Link()
             try:  # before anything is named after the URL (the outbox, the cache)
                 api = Api(self.servers, self._token, link, self._timeout)
-            except httpx.InvalidURL as exc:
-                raise StoreError(f"--remote {self.location}: not a valid URL ({redact_url(str(exc))})") from None
+            except httpx.InvalidURL:
+                # httpx's reason quotes the part it choked on, which may be the password's: not shown.
+                raise StoreError(f"--remote {self.location}: not a valid URL (check its host and port)") from None
             data_dir = self._data_dir
             if data_dir is None:
                 from platformdirs import user_data_path
