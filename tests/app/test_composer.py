@@ -52,3 +52,23 @@ async def test_a_refused_line_is_selected_and_the_next_line_replaces_it(make_app
         await wait_for(pilot, lambda: store.latest_seq() > before)
         last = store.read()[-1]
         assert (last.kind, last.data["text"]) == ("obs", "replaced")
+
+
+async def test_lines_entered_while_one_is_written_are_sent_in_order_not_glued(make_app, store):
+    """tmux send-keys (or a fast typist) entered three lines at once: the first was still
+    being written, and the others ran on from its text (`/assign commander alice@00:01 …/sev 1`)."""
+    from incident_tui.domain.commands import declare_event
+
+    store.append([declare_event("glued lines", "alice")])
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        bar = app.screen.query_one(CommandBar)
+        for line in ("/assign commander alice", "first page went out", "/sev 1"):
+            bar.value = line
+            await pilot.press("enter")  # no wait: the next line comes while the first is written
+        await wait_for(pilot, lambda: len(store.read()) == 4)
+        kinds = [e.kind for e in store.read()[1:]]
+        assert kinds == ["role.assigned", "note", "severity.set"], kinds
+        assert store.read()[2].data["text"] == "first page went out"
+        assert bar.value == ""

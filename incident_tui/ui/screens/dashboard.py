@@ -119,7 +119,10 @@ class DashboardScreen(Screen[None]):
         self.incident = incident
         self.room = room
         self._dirty = False
-        self._in_flight: str | None = None  # the line the store is writing; Enter waits for it
+        self._in_flight: str | None = None  # the line the store is writing
+        # Lines entered while one is being written, sent in order after it: the bar is free at
+        # once (typing on used to run on from the line in flight: `/sev 1` glued to the next).
+        self._waiting: list[str] = []
         self._draft_timer = None
         self._keys: dict[str, object] = {}  # what each part was last drawn from
         self._said_queued = False  # the hint says a line is queued (cleared when the link is back)
@@ -357,8 +360,8 @@ class DashboardScreen(Screen[None]):
 
     def save_draft(self) -> None:
         if self.room.drafts is not None:
-            try:
-                self.room.drafts.save(self.incident, self._current_text())
+            try:  # lines waiting to be sent are unsent text too: kept with the bar's
+                self.room.drafts.save(self.incident, "\n".join([*self._waiting, self._current_text()]).strip("\n"))
             except OSError as exc:
                 self.show_hint(f"could not save your draft: {exc}", "error")
 
@@ -369,11 +372,28 @@ class DashboardScreen(Screen[None]):
         if not line.strip():
             return
         if self._in_flight is not None:
-            self.show_hint("still writing the previous line…")
-            return
-        if self.submit_line(line):
-            self._in_flight = line
-            self.bar.add_class("-busy")
+            self._waiting.append(line)
+            self.show_hint(f"waiting to write {len(self._waiting)} line(s) after the one being written…")
+        elif not self._send(line):
+            return  # refused as typed: it stays in the bar, selected
+        self.bar.value = ""
+        self._typed = ""
+        self.save_draft()
+
+    def _send(self, line: str) -> bool:
+        if not self.submit_line(line):
+            return False
+        self._in_flight = line
+        self.bar.add_class("-busy")
+        return True
+
+    def _next_waiting(self) -> None:
+        while self._waiting and self._in_flight is None:
+            line = self._waiting.pop(0)
+            if not self._send(line):
+                waiting, self._waiting = self._waiting, []
+                self._give_back(line, waiting)
+                return
 
     def submit_line(self, line: str) -> bool:
         """Turn a line into events and hand them to the store; False if refused."""
@@ -390,11 +410,9 @@ class DashboardScreen(Screen[None]):
         if line == self._in_flight:
             self._in_flight = None
             self.bar.remove_class("-busy")
-            if self.bar.value == line:
-                self.bar.value = ""
-                self._typed = ""
-                self.save_draft()
             self.bar.remember(line)
+            self.save_draft()
+            self.call_after_refresh(self._next_waiting)
         queued = [e for e in stored if e.seq is None]
         kinds = ", ".join(dict.fromkeys(e.kind for e in stored))
         self._said_queued = bool(queued)
@@ -407,8 +425,18 @@ class DashboardScreen(Screen[None]):
         if line == self._in_flight:
             self._in_flight = None
             self.bar.remove_class("-busy")
+        waiting, self._waiting = self._waiting, []
+        self._give_back(line, waiting)
         self.show_hint(f"not written: {reason} (your text is kept)", "error")
-        self._refused(line)
+
+    def _give_back(self, line: str, waiting: list[str]) -> None:
+        """A line the store or the parser refused, and the lines entered behind it: back in
+        the bar for editing (with whatever was typed since after them), nothing dropped."""
+        current = self._current_text()
+        self.bar.value = "\n".join([line, *waiting, *([current] if current.strip() else [])])
+        self._typed = self.bar.value
+        self.save_draft()
+        self._refused(self.bar.value)
 
     def _refused(self, line: str) -> None:
         """A refused line stays for editing, selected: the next key typed replaces it rather
