@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 
 from ..domain.events import Event, stored_event
-from .files import replace_file
+from .files import open_regular, read_regular, replace_file
 
 
 class LogCache:
@@ -28,7 +28,7 @@ class LogCache:
 
     def load(self) -> list[Event]:
         try:
-            raw = self.path.read_bytes()
+            raw = read_regular(self.path)  # never through a planted symlink or FIFO
         except OSError:
             return []
         out: list[Event] = []
@@ -50,7 +50,11 @@ class LogCache:
             good += len(line) + 1
         if good < len(raw):
             with contextlib.suppress(OSError):
-                os.truncate(self.path, good)  # what follows the good lines is never read again
+                fd = open_regular(self.path, os.O_WRONLY)
+                try:
+                    os.ftruncate(fd, good)  # what follows the good lines is never read again
+                finally:
+                    os.close(fd)
         self.loaded = len(out)
         return out
 
@@ -75,10 +79,10 @@ class LogCache:
         with contextlib.suppress(OSError):
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
             try:
-                fd = os.open(self.path, flags, 0o600)
+                fd = open_regular(self.path, flags, 0o600)
             except FileNotFoundError:  # no folder yet (not made for every streamed chunk: a stat each)
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(self.path, flags, 0o600)
+                fd = open_regular(self.path, flags, 0o600)
             try:
                 os.write(fd, b"\n".join(lines) + b"\n")
             finally:

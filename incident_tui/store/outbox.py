@@ -28,12 +28,13 @@ import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 import orjson
 
 from ..domain.events import Event, EventError
 from ..domain.schema import validate_event
-from .files import replace_file, warn
+from .files import open_regular, read_regular, replace_file, warn
 
 COMPACT_AT = 256 * 1024  # past this size a removal rewrites the file instead of appending a tombstone
 
@@ -46,12 +47,17 @@ def outbox_path(data_dir: Path, user: str, url: str, folder: str = "outbox") -> 
     return data_dir / folder / f"{clean(user)}@{clean(host)}-{digest}.jsonl"
 
 
+def _side_file(path: Path) -> BinaryIO:
+    """A side file (damaged or refused lines) opened for appending at its own name only."""
+    return os.fdopen(open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "ab")
+
+
 class Outbox:
     def __init__(self, path: Path, warn: Callable[[str], None] = warn) -> None:
         self.path = path
         self._warn = warn
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._lockfd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        self._lockfd = open_regular(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         self._mutex = threading.RLock()
         self._gen = -1  # the generation `_cache` was read or written at
         self._dirty = True  # a change of ours whose result is not in `_cache`: re-read
@@ -73,7 +79,7 @@ class Outbox:
         data = self._lines(events)
         with self._locked():
             known = self._known()
-            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = open_regular(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 self._unglue(fd)
                 start = os.fstat(fd).st_size
@@ -120,7 +126,7 @@ class Outbox:
 
     def _move_aside(self, lines: list[bytes], what: str) -> None:
         side = self.path.with_name(self.path.name + ".damaged")
-        with open(side, "ab") as f:
+        with _side_file(side) as f:
             os.fchmod(f.fileno(), 0o600)
             f.write(b"".join(line + b"\n" for line in lines))
             f.flush()
@@ -162,7 +168,7 @@ class Outbox:
 
     def _read(self) -> list[Event]:
         try:
-            raw = self.path.read_bytes()
+            raw = read_regular(self.path)
         except FileNotFoundError:
             return []
         out: list[Event] = []
@@ -210,7 +216,7 @@ class Outbox:
             self._move_aside(damaged, "not JSON")
         if refused:
             side = self.path.with_suffix(".refused.jsonl")
-            with open(side, "ab") as f:
+            with _side_file(side) as f:
                 os.fchmod(f.fileno(), 0o600)
                 for d, reason in refused:
                     f.write(orjson.dumps({"reason": reason, "event": d}) + b"\n")
@@ -247,7 +253,7 @@ class Outbox:
                 elif os.path.getsize(self.path) < COMPACT_AT:
                     # A tombstone, not fsynced: were it lost, those ids are sent again and the
                     # server answers their first seq. Only adds must be durable.
-                    fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+                    fd = open_regular(self.path, os.O_WRONLY | os.O_APPEND)
                     try:
                         os.write(fd, orjson.dumps({"acked": sorted(ids)}) + b"\n")
                     finally:
@@ -261,7 +267,7 @@ class Outbox:
     def set_aside(self, events: Sequence[Event], reason: str) -> Path:
         """Keep events the server refused for good beside the outbox, so nothing typed vanishes."""
         side = self.path.with_suffix(".refused.jsonl")
-        with self._locked(), open(side, "ab") as f:
+        with self._locked(), _side_file(side) as f:
             for e in events:
                 f.write(orjson.dumps({"reason": reason, "event": e.to_dict()}) + b"\n")
             f.flush()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ..store.files import replace_file
+from ..store.files import read_regular, replace_file
 
 
 class DraftBox:
@@ -44,7 +44,7 @@ class DraftBox:
 
     def load(self, incident: str) -> str:
         try:
-            return self._path(incident).read_text("utf-8")
+            return read_regular(self._path(incident)).decode("utf-8")  # never blocking on a FIFO
         except (OSError, UnicodeDecodeError):
             return ""
 

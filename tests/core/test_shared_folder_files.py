@@ -78,3 +78,33 @@ def test_the_deliveries_verb_shows_no_password(in_process) -> None:
     for url in ("http://alice:hunter2@127.0.0.1:1", "http://alice:p%40ss hunter2,x#y@127.0.0.1:1"):
         r = in_process(["--remote", url, "deliveries"], {"INCIDENT_TUI_USER": "alice"})
         assert r.returncode == 1 and "hunter2" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_the_clients_own_files_are_never_written_through_a_planted_symlink_or_fifo(tmp_path: Path) -> None:
+    """Round 3: the remote client's log cache and outbox (and their side files) in the data
+    dir followed links (a victim file truncated and overwritten) and hung on FIFOs."""
+    from incident_tui.store.logcache import LogCache
+    from incident_tui.store.outbox import Outbox as ClientOutbox
+
+    victim = tmp_path / "victim"
+    victim.write_text("important line 1\n")
+    cache = tmp_path / "cache.jsonl"
+    cache.symlink_to(victim)
+    c = LogCache(cache)
+    assert c.load() == []
+    c.save([new_event("inc", "note", "alice", {"text": "x"}).with_seq(1)])
+    assert victim.read_text() == "important line 1\n"
+    fifo = tmp_path / "outbox.jsonl"
+    os.mkfifo(fifo)
+    done: list[str] = []
+
+    def add() -> None:
+        try:
+            ClientOutbox(fifo).add([new_event("inc", "note", "alice", {"text": "y"})])
+        except OSError as exc:
+            done.append(type(exc).__name__)
+
+    t = threading.Thread(target=add, daemon=True)
+    t.start()
+    t.join(30)
+    assert not t.is_alive() and done, "the outbox hung on a FIFO"

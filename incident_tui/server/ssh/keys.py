@@ -15,6 +15,8 @@ from pathlib import Path
 
 import asyncssh
 
+from ...store.files import write_new
+
 # A person's name becomes an author name, a folder name and a log word: keep it plain.
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 PERSON_VAR = "INCIDENT_TUI_PERSON"  # carried as an authorized-keys environment option of each key
@@ -172,7 +174,8 @@ def load_or_create_host_key(path: Path) -> tuple[asyncssh.SSHKey, bool]:
                 f.flush()
                 os.fsync(f.fileno())
             pub = path.with_name(path.name + ".pub")
-            pub.write_bytes(key.export_public_key("openssh"))
+            pub.unlink(missing_ok=True)  # a name, never a link planted there, gets the public key
+            write_new(pub, key.export_public_key("openssh"), 0o644)
             created = True
     try:
         st = path.stat()
