@@ -3,6 +3,8 @@ line stays selected so the next line replaces it instead of running on from its 
 
 from __future__ import annotations
 
+from textual import events
+
 from incident_tui.ui.screens.dashboard import DashboardScreen
 from incident_tui.ui.widgets.command_bar import CommandBar
 
@@ -72,3 +74,19 @@ async def test_lines_entered_while_one_is_written_are_sent_in_order_not_glued(ma
         assert kinds == ["role.assigned", "note", "severity.set"], kinds
         assert store.read()[2].data["text"] == "first page went out"
         assert bar.value == ""
+
+
+async def test_keys_in_one_burst_after_enter_start_the_next_line(make_app, store):
+    """The bar empties itself on Enter, before the keys behind it in the same burst land."""
+    from incident_tui.domain.commands import declare_event
+
+    store.append([declare_event("a burst", "alice")])
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        bar = app.screen.query_one(CommandBar)
+        bar.focus()
+        for key in [*"one", "enter", *"two", "enter"]:  # queued at once, as a paste or tmux sends them
+            bar.post_message(events.Key(key, key if len(key) == 1 else None))
+        await wait_for(pilot, lambda: len(store.read()) == 3)
+        assert [e.data["text"] for e in store.read()[1:]] == ["one", "two"]

@@ -119,7 +119,13 @@ class LogMirror:
             self._verify()
         while not self._closed():
             have = len(self.events)
-            resp = self._api.get("/events", {"since": have, "limit": BATCH_EVENTS})
+            params: dict[str, object] = {"since": have, "limit": BATCH_EVENTS}
+            if until is not None and have < until:
+                # A seq the server acknowledged: its stream may not hold it yet (the hub folds
+                # behind the store's append, seconds behind on a loaded box), so wait for it
+                # rather than take "nothing new" for an answer (a read right after a write).
+                params["wait"] = 5
+            resp = self._api.get("/events", params)
             try:
                 doc = resp.json()
                 events = [stored_event(d) for d in doc["events"]]

@@ -123,6 +123,7 @@ class DashboardScreen(Screen[None]):
         # Lines entered while one is being written, sent in order after it: the bar is free at
         # once (typing on used to run on from the line in flight: `/sev 1` glued to the next).
         self._waiting: list[str] = []
+        self._given_back: str | None = None  # the text _give_back put in the bar
         self._draft_timer = None
         self._keys: dict[str, object] = {}  # what each part was last drawn from
         self._said_queued = False  # the hint says a line is queued (cleared when the link is back)
@@ -335,7 +336,9 @@ class DashboardScreen(Screen[None]):
         if self._draft_timer is not None:
             self._draft_timer.stop()
         self._draft_timer = self.set_timer(DRAFT_SAVE_DELAY, self.save_draft)
-        if value:  # an emptied bar keeps the last word ("logged …") in view
+        if value == self._given_back:  # a refused line put back: its reason stays in view
+            self._given_back = None
+        elif value:  # an emptied bar keeps the last word ("logged …") in view
             self.show_hint(self._usage(value))
 
     def _usage(self, value: str) -> str:
@@ -375,9 +378,8 @@ class DashboardScreen(Screen[None]):
             self._waiting.append(line)
             self.show_hint(f"waiting to write {len(self._waiting)} line(s) after the one being written…")
         elif not self._send(line):
-            return  # refused as typed: it stays in the bar, selected
-        self.bar.value = ""
-        self._typed = ""
+            self._give_back(line, [])  # refused as typed: back in the bar (the bar emptied itself), selected
+            return
         self.save_draft()
 
     def _send(self, line: str) -> bool:
@@ -433,7 +435,7 @@ class DashboardScreen(Screen[None]):
         """A line the store or the parser refused, and the lines entered behind it: back in
         the bar for editing (with whatever was typed since after them), nothing dropped."""
         current = self._current_text()
-        self.bar.value = "\n".join([line, *waiting, *([current] if current.strip() else [])])
+        self.bar.value = self._given_back = "\n".join([line, *waiting, *([current] if current.strip() else [])])
         self._typed = self.bar.value
         self.save_draft()
         self._refused(self.bar.value)

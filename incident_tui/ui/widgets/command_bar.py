@@ -167,7 +167,13 @@ class CommandBar(TextArea, inherit_bindings=False):
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            self.post_message(self.Submitted(self, self.text))
+            text = self.text
+            if text.strip():
+                # Emptied in the same step as the key: the keys after Enter (a paste, a burst over
+                # SSH, a fast typist) start the next line instead of running on from this one. The
+                # screen gives back a line it refuses.
+                self.text = ""
+            self.post_message(self.Submitted(self, text))
             return
         await super()._on_key(event)
 
