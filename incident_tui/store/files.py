@@ -57,9 +57,7 @@ def write_new(path: Path, data: bytes, mode: int = 0o600) -> None:
     through a symlink someone put in its place, never over another file."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        write_all(fd, data)
     finally:
         os.close(fd)
 
@@ -80,9 +78,7 @@ def replace_file(path: Path, data: bytes | Iterable[bytes], *, mode: int = 0o600
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         try:
             for chunk in [data] if isinstance(data, bytes | bytearray | memoryview) else data:
-                view = memoryview(chunk)
-                while view:
-                    view = view[os.write(fd, view) :]
+                write_all(fd, chunk)
             if durable:
                 os.fsync(fd)
         finally:

@@ -43,7 +43,7 @@ from ..domain.events import Event, EventError, placeholder_event, stored_event
 from ..domain.fold import Registry
 from . import index as _index
 from .base import LinkState, StoreCorrupt, StoreError
-from .files import warn, write_new
+from .files import warn, write_all, write_new
 from .logfile import StoreLock, open_store, write_error
 
 # orjson (a declared dependency) parses a 100k-event file about 3x faster than json.
@@ -562,11 +562,8 @@ class JsonStore:
     def _write_durably(self, data: bytes, count: bool = True) -> None:
         """Under the lock: append and fsync, or leave the file as it was and raise."""
         fd = self._lock.fd
-        view = memoryview(data)
         try:
-            while view:
-                n = os.write(fd, view)
-                view = view[n:]
+            write_all(fd, data)
             os.fsync(fd)
         except OSError as exc:
             try:  # cut back what did reach the file (a full disk takes part of a write)

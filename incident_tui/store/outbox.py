@@ -34,7 +34,7 @@ import orjson
 
 from ..domain.events import Event, EventError
 from ..domain.schema import validate_event
-from .files import open_regular, read_regular, replace_file, warn
+from .files import open_regular, read_regular, replace_file, warn, write_all
 
 COMPACT_AT = 256 * 1024  # past this size a removal rewrites the file instead of appending a tombstone
 
@@ -84,9 +84,7 @@ class Outbox:
                 self._unglue(fd)
                 start = os.fstat(fd).st_size
                 try:
-                    view = memoryview(data)
-                    while view:  # a full disk takes part of a write: never call that queued
-                        view = view[os.write(fd, view) :]
+                    write_all(fd, data)  # a full disk takes part of a write: never call that queued
                     os.fsync(fd)
                 except OSError:
                     with contextlib.suppress(OSError):
