@@ -10,6 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from textual.css.query import NoMatches
+
 from incident_tui.ui.drafts import DraftBox
 from incident_tui.ui.screens.dashboard import DashboardScreen
 from incident_tui.ui.widgets.command_bar import CommandBar
@@ -175,3 +178,20 @@ def test_draft_files_are_per_store_and_incident(tmp_path: Path):
     assert a.incidents() == ["inc-1"]
     a.save("inc-1", "   ")
     assert a.incidents() == []
+
+
+async def test_an_answer_that_arrives_after_the_screen_is_gone_keeps_the_draft(make_app, store, runbooks):
+    # Quit right after Enter: the store's answer comes after the widgets are taken down.
+    # It must not crash the exit (it did, in CI), and a refused line must stay as the draft.
+    incident = demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        dash = app.screen
+    with pytest.raises(NoMatches):
+        dash.bar  # noqa: B018 - the premise: the widgets are gone
+    dash._in_flight = "/note one"
+    dash.line_appended("/note one", [])
+    dash._in_flight = "/sev 9"
+    dash.line_refused("/sev 9", "severity must be SEV1-SEV4")
+    assert app.room.drafts is not None and app.room.drafts.load(incident) == "/sev 9"

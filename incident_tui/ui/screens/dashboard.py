@@ -321,7 +321,10 @@ class DashboardScreen(Screen[None]):
     # -- the command bar ----------------------------------------------------------
 
     def show_hint(self, text: str, kind: str = "") -> None:
-        hint = self.query_one("#hint", Static)
+        try:
+            hint = self.query_one("#hint", Static)
+        except NoMatches:  # closing: nobody is left to read it
+            return
         hint.set_classes(f"-{kind}" if kind else "")
         hint.update(Text(safe_text(text, 400, oneline=True), no_wrap=True, overflow="ellipsis"), layout=False)
 
@@ -408,13 +411,26 @@ class DashboardScreen(Screen[None]):
         self.post_message(SubmitLine(self.incident, line, events))
         return True
 
+    def _bar_if_shown(self) -> CommandBar | None:
+        """The bar, or None while the screen is taken down: an acknowledgement or a refusal
+        can arrive after the widgets are gone (quit right after Enter), and must not crash."""
+        try:
+            return self.bar
+        except NoMatches:
+            return None
+
     def line_appended(self, line: str, stored: list[Event]) -> None:
+        bar = self._bar_if_shown()
         if line == self._in_flight:
             self._in_flight = None
-            self.bar.remove_class("-busy")
-            self.bar.remember(line)
             self.save_draft()
+            if bar is None:
+                return
+            bar.remove_class("-busy")
+            bar.remember(line)
             self.call_after_refresh(self._next_waiting)
+        if bar is None:
+            return
         queued = [e for e in stored if e.seq is None]
         kinds = ", ".join(dict.fromkeys(e.kind for e in stored))
         self._said_queued = bool(queued)
@@ -424,10 +440,15 @@ class DashboardScreen(Screen[None]):
             self.show_hint(f"logged {kinds} (seq {stored[-1].seq})", "ok")
 
     def line_refused(self, line: str, reason: str) -> None:
+        bar = self._bar_if_shown()
         if line == self._in_flight:
             self._in_flight = None
-            self.bar.remove_class("-busy")
         waiting, self._waiting = self._waiting, []
+        if bar is None:  # closing: the refused text is kept as the draft, for the next start
+            self._typed = "\n".join([line, *waiting, *([self._typed] if self._typed.strip() else [])])
+            self.save_draft()
+            return
+        bar.remove_class("-busy")
         self._give_back(line, waiting)
         self.show_hint(f"not written: {reason} (your text is kept)", "error")
 
