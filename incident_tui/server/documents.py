@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from typing import Literal
@@ -53,6 +54,9 @@ def render_from_file(
     from ..store.jsonfile import JsonStore
 
     gcpolicy.short_lived()  # this process ends with the document
+    # A document is a batch job: on a busy host the server's acknowledgements, streams and
+    # /health come first (bench_scale: /health p99 28 ms at the same priority on 2 cores).
+    os.nice(10)
     store = JsonStore(path)
     try:
         state = store.registry().incidents.get(incident_id)
