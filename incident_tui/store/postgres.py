@@ -19,13 +19,12 @@ migration can prove byte-for-byte that it moved the same events.
 
 from __future__ import annotations
 
-import contextlib
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -39,6 +38,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra insta
     psycopg = None  # type: ignore[assignment]
 
 CHANNEL = "incident_tui_events"
+T = TypeVar("T")
 SCHEMA_VERSION = 2
 # Taken by a replica while it creates or migrates the schema, so replicas started together
 # do not race each other's CREATE TABLE.
@@ -160,7 +160,7 @@ class PostgresStore:
             # Each use is one statement (an append is one function call): no BEGIN/COMMIT trips.
             kwargs={**kwargs, "autocommit": True},
             timeout=connect_timeout,
-            check=ConnectionPool.check_connection,
+            # No check on checkout: `_use` runs a use again when its connection was dropped.
             reconnect_timeout=0,  # keep trying for as long as the server runs
             open=True,
             name="incident-tui",
@@ -228,16 +228,29 @@ class PostgresStore:
 
     # -- the protocol -------------------------------------------------------------------
 
-    @contextlib.contextmanager
-    def _conn(self) -> Iterator[Any]:
-        """A pooled connection; a lost or unreachable database is StoreUnavailable (503)."""
-        try:
-            with self._pool.connection() as conn:
-                yield conn
-        except (psycopg.OperationalError, psycopg.InterfaceError, PoolTimeout) as exc:
-            raise _unavailable(exc) from None
-        except psycopg.Error as exc:
-            raise StoreError(f"database: {str(exc).strip().splitlines()[0]}") from None
+    def _use(self, work: Callable[[Any], T]) -> T:
+        """`work(conn)` on a pooled connection; a lost or unreachable database is
+        StoreUnavailable (503), any other database error a StoreError.
+
+        A connection the database dropped while it sat in the pool fails its first
+        statement: the pool's idle connections are checked (a restart drops them all) and
+        that use runs once more, on a fresh connection. Every use here may run
+        twice (an append is idempotent by event id, the rest are reads), and this costs
+        nothing on the path taken every time, where checking each connection on checkout
+        cost a round trip per use (bench_postgres: two of an acknowledgement's four)."""
+        for retry in (True, False):
+            try:
+                with self._pool.connection() as conn:
+                    return work(conn)
+            except PoolTimeout as exc:  # no connection to be had: the database is away
+                raise _unavailable(exc) from None
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                if not retry:
+                    raise _unavailable(exc) from None
+                self._pool.check()  # its idle neighbours were dropped too (a restart): replace them
+            except psycopg.Error as exc:
+                raise StoreError(f"database: {str(exc).strip().splitlines()[0]}") from None
+        raise AssertionError("unreachable")
 
     def append(self, events: Sequence[Event]) -> list[Event]:
         for e in events:
@@ -256,26 +269,31 @@ class PostgresStore:
             except (TypeError, ValueError) as exc:  # e.g. lone surrogates
                 raise StoreError(f"refused event {e.id}: {exc}") from None
         args = ([e.id for e in events], [e.incident for e in events], [e.kind for e in events], bodies, CHANNEL)
-        with self._conn() as conn:  # autocommit: the function's statement is the transaction
-            seqs, fresh = conn.execute("SELECT * FROM incident_tui_append(%s, %s, %s, %s, %s)", args).fetchone()
-            out: list[Event] = []
-            mine: dict[str, Event] = {}
-            earlier: list[int] = []
-            for i, (e, seq, new) in enumerate(zip(events, seqs, fresh, strict=True)):
-                if new:  # stored by this call (a second copy of an id answers the first)
-                    out.append(mine.setdefault(e.id, replace(e, seq=seq)))
-                else:
-                    out.append(e)
-                    earlier.append(i)
-            if earlier:  # stored before: answer the first stored copy, as it is stored
-                rows = conn.execute(
-                    "SELECT seq, body FROM incident_tui_events WHERE seq = ANY(%s)", ([seqs[i] for i in earlier],)
-                ).fetchall()
-                stored = {seq: _event(seq, body) for seq, body in rows}
-                for i in earlier:
-                    out[i] = stored[seqs[i]]
+        # autocommit: the function's statement is the transaction
+        seqs, out = self._use(lambda conn: self._append(conn, events, args))
         self._seen(max(seqs))
         return out
+
+    @staticmethod
+    def _append(conn: Any, events: Sequence[Event], args: tuple[Any, ...]) -> tuple[list[int], list[Event]]:
+        seqs, fresh = conn.execute("SELECT * FROM incident_tui_append(%s, %s, %s, %s, %s)", args).fetchone()
+        out: list[Event] = []
+        mine: dict[str, Event] = {}
+        earlier: list[int] = []
+        for i, (e, seq, new) in enumerate(zip(events, seqs, fresh, strict=True)):
+            if new:  # stored by this call (a second copy of an id answers the first)
+                out.append(mine.setdefault(e.id, replace(e, seq=seq)))
+            else:
+                out.append(e)
+                earlier.append(i)
+        if earlier:  # stored before: answer the first stored copy, as it is stored
+            rows = conn.execute(
+                "SELECT seq, body FROM incident_tui_events WHERE seq = ANY(%s)", ([seqs[i] for i in earlier],)
+            ).fetchall()
+            stored = {seq: _event(seq, body) for seq, body in rows}
+            for i in earlier:
+                out[i] = stored[seqs[i]]
+        return seqs, out
 
     def read(self, after: int = 0, limit: int | None = None) -> list[Event]:
         sql = "SELECT seq, body FROM incident_tui_events WHERE seq > %s ORDER BY seq"
@@ -283,16 +301,13 @@ class PostgresStore:
         if limit is not None:
             sql += " LIMIT %s"
             params += (limit,)
-        with self._conn() as conn:
-            rows = conn.execute(sql, params).fetchall()
+        rows = self._use(lambda conn: conn.execute(sql, params).fetchall())
         return [_event(seq, body) for seq, body in rows]
 
     def read_bodies(self, after: int = 0, limit: int = 10_000) -> list[tuple[int, str]]:
         """(seq, the event's JSON as stored) for a migration's byte-for-byte check."""
-        with self._conn() as conn:
-            return conn.execute(
-                "SELECT seq, body FROM incident_tui_events WHERE seq > %s ORDER BY seq LIMIT %s", (after, limit)
-            ).fetchall()
+        sql = "SELECT seq, body FROM incident_tui_events WHERE seq > %s ORDER BY seq LIMIT %s"
+        return self._use(lambda conn: conn.execute(sql, (after, limit)).fetchall())
 
     def wait(self, after: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
@@ -305,8 +320,7 @@ class PostgresStore:
             return True
 
     def latest_seq(self) -> int:
-        with self._conn() as conn:
-            seq = self._latest(conn)
+        seq = self._use(self._latest)
         self._seen(seq)
         return seq
 

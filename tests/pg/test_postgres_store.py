@@ -186,6 +186,21 @@ def test_wait_wakes_on_another_replicas_write_and_survives_a_killed_listener(
         other.close()
 
 
+def test_pooled_connections_the_database_dropped_are_replaced_without_an_error(
+    store: PostgresStore, pg_cluster: Cluster
+) -> None:
+    # A database restart or an idle timeout drops the pool's connections: the next append,
+    # read and latest_seq must each succeed on a fresh one, not answer "unavailable".
+    store.append([declared()])
+    store.read()  # more than one pooled connection in use since start, at least one idle now
+    assert pg_cluster.terminate("incident-tui") >= 1
+    assert store.append([note(text="after the drop")])[0].seq == 2
+    assert pg_cluster.terminate("incident-tui") >= 1
+    assert [e.data.get("text") for e in store.read(1)] == ["after the drop"]
+    assert pg_cluster.terminate("incident-tui") >= 1
+    assert store.latest_seq() == 2
+
+
 def test_a_lost_notification_only_delays_a_reader(store: PostgresStore, pg_dsn: str) -> None:
     # A write that sends no NOTIFY at all (as if the notification were lost).
     body = raw_body("silent", "s")
