@@ -57,7 +57,10 @@ class IncidentListScreen(Screen[None]):
         # Ages move slowly: a rebuild every 15 s while the list is shown is plenty.
         self.set_interval(AGES_SECONDS, self._tick)
         # Severity and phase colours are the theme's, baked into the rows: rebuild on a switch.
-        self.watch(self.app, "theme", self._theme_changed, init=False)
+        # The signal, not a watch on `theme`: a watcher runs before Textual refreshes the CSS,
+        # when `theme_variables` still holds the old theme (rows stayed in its colours until
+        # the next ages tick).
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
 
     def _tick(self) -> None:
         # is_active, not is_current: under a dashboard the list counts as current (it may
@@ -65,7 +68,7 @@ class IncidentListScreen(Screen[None]):
         if self.is_active:
             self.refresh_rows()
 
-    def _theme_changed(self) -> None:
+    def _theme_changed(self, _theme: object = None) -> None:
         self.refresh_rows()
         self.query_one(IncidentTable).focus()
 
