@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
@@ -12,7 +15,8 @@ from ...domain.text import safe_text
 from .hanging import append_hanging
 
 
-def checklist_text(state: IncidentState, runbooks: Runbooks, width: int = 60) -> Text:
+def checklist_text(state: IncidentState, runbooks: Runbooks, done: Style | str = "bold", width: int = 60) -> Text:
+    """`done`: the style of a ticked item's mark (the pane's theme colour)."""
     items = checklist_view(state, runbooks)
     text = Text(overflow="fold")
     if not items:
@@ -24,10 +28,10 @@ def checklist_text(state: IncidentState, runbooks: Runbooks, width: int = 60) ->
         body = safe_text(item["text"], 300, oneline=True)
         if item["automatic"]:
             # Done by itself: the state meets the item's condition (no one typed /check).
-            append_hanging(text, f"{item['n']:>2} ✔ ", "bold green", body + " · auto", "dim", width)
+            append_hanging(text, f"{item['n']:>2} ✔ ", done, body + " · auto", "dim", width)
         elif item["done"]:
             body += f" ✔ {safe_text(item['by'] or '', 40, oneline=True)}"
-            append_hanging(text, f"{item['n']:>2} ✔ ", "bold green", body, "dim", width)
+            append_hanging(text, f"{item['n']:>2} ✔ ", done, body, "dim", width)
         else:
             append_hanging(text, f"{item['n']:>2} ☐ ", "bold", body, "", width)
     return text
@@ -44,7 +48,9 @@ def checklist_progress(state: IncidentState, runbooks: Runbooks) -> tuple[int, i
 class ChecklistPane(Static):
     DEFAULT_CSS = """
     ChecklistPane { height: auto; padding: 0 1; border-top: solid $primary-muted; border-title-color: $text-muted; }
+    ChecklistPane > .checklist-pane--done { color: $success; text-style: bold; }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"checklist-pane--done"}
 
     _shown: tuple[IncidentState, Runbooks] | None = None
 
@@ -52,8 +58,16 @@ class ChecklistPane(Static):
         self._shown = (state, runbooks)
         done, total, _ = checklist_progress(state, runbooks)
         self.border_title = f"Checklist: {state.phase} {done}/{total} (F7 tick)"
-        self.update(checklist_text(state, runbooks, self.content_region.width or 40))
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        # Drawn here, not stored with update(): Textual repaints a widget whose component
+        # styles changed (a theme switch), and the ticks then take the new theme's colour.
+        if self._shown is None:
+            return Text()
+        done = self.get_component_rich_style("checklist-pane--done", partial=True)
+        return checklist_text(*self._shown, done, self.content_region.width or 40)
 
     def on_resize(self) -> None:
         if self._shown is not None:
-            self.update(checklist_text(*self._shown, self.content_region.width or 40))
+            self.refresh(layout=True)  # the items wrap to the new width

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
@@ -10,7 +13,8 @@ from ...domain.text import safe_text
 from .hanging import append_hanging
 
 
-def followups_text(state: IncidentState, width: int = 60) -> Text:
+def followups_text(state: IncidentState, hypothesis: Style | str = "bold", width: int = 60) -> Text:
+    """`hypothesis`: the style of an open hypothesis's mark (the pane's theme colour)."""
     text = Text(overflow="fold")
     lines = 0
     for h in state.hypotheses:
@@ -18,7 +22,7 @@ def followups_text(state: IncidentState, width: int = 60) -> Text:
             continue
         if lines:
             text.append("\n")
-        append_hanging(text, f"H{h.number} ? ", "bold yellow", safe_text(h.text, 300, oneline=True), "", width)
+        append_hanging(text, f"H{h.number} ? ", hypothesis, safe_text(h.text, 300, oneline=True), "", width)
         lines += 1
     for f in state.followups:
         if lines:
@@ -40,7 +44,9 @@ def followups_text(state: IncidentState, width: int = 60) -> Text:
 class FollowupsPane(Static):
     DEFAULT_CSS = """
     FollowupsPane { height: auto; padding: 0 1; border-top: solid $primary-muted; border-title-color: $text-muted; }
+    FollowupsPane > .followups-pane--hypothesis { color: $warning; text-style: bold; }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"followups-pane--hypothesis"}
 
     _shown: IncidentState | None = None
 
@@ -51,8 +57,15 @@ class FollowupsPane(Static):
         hyps = "hypothesis" if open_h == 1 else "hypotheses"
         fups = "follow-up" if open_f == 1 else "follow-ups"
         self.border_title = f"Open: {open_h} {hyps}, {open_f} {fups}"
-        self.update(followups_text(state, self.content_region.width or 40))
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        # Drawn here, not stored with update(): a theme switch repaints it in the new colours.
+        if self._shown is None:
+            return Text()
+        hypothesis = self.get_component_rich_style("followups-pane--hypothesis", partial=True)
+        return followups_text(self._shown, hypothesis, self.content_region.width or 40)
 
     def on_resize(self) -> None:
         if self._shown is not None:
-            self.update(followups_text(self._shown, self.content_region.width or 40))
+            self.refresh(layout=True)  # the items wrap to the new width

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import Static
 
@@ -13,7 +16,8 @@ from .checklist import checklist_progress
 SHORT = {"commander": "IC", "deputy": "dep", "scribe": "scribe", "comms": "comms", "sme": "sme"}
 
 
-def strip_text(state: IncidentState, runbooks: Runbooks) -> Text:
+def strip_text(state: IncidentState, runbooks: Runbooks, all_done: Style | str = "") -> Text:
+    """`all_done`: the style of "all done" once the checklist is (the strip's theme colour)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for i, (role, short) in enumerate(SHORT.items()):
         if i:
@@ -34,14 +38,25 @@ def strip_text(state: IncidentState, runbooks: Runbooks) -> Text:
         text.append(" next ☐ ")
         text.append(safe_text(first, 200, oneline=True))
     elif total:
-        text.append(" ✔ all done", "green")
+        text.append(" ✔ all done", all_done)
     return text
 
 
 class SummaryStrip(Static):
     DEFAULT_CSS = """
     SummaryStrip { height: 2; padding: 0 1; background: $boost; }
+    SummaryStrip > .summary-strip--all-done { color: $success; }
     """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"summary-strip--all-done"}
+
+    _shown: tuple[IncidentState, Runbooks] | None = None
 
     def show(self, state: IncidentState, runbooks: Runbooks) -> None:
-        self.update(strip_text(state, runbooks))
+        self._shown = (state, runbooks)
+        self.refresh()
+
+    def render(self) -> Text:
+        # Drawn here, not stored with update(): a theme switch repaints it in the new colours.
+        if self._shown is None:
+            return Text()
+        return strip_text(*self._shown, self.get_component_rich_style("summary-strip--all-done", partial=True))
