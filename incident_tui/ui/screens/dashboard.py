@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from bisect import bisect_left
 from typing import TYPE_CHECKING, ClassVar
@@ -43,6 +44,10 @@ TICK_SECONDS = 1.0  # the header clocks (elapsed, next update due)
 # following dashboard costs ~10-13 ms of a core at 120x40 (bench_follow at 10 events/s:
 # 7.8% of a core at 0.25 s, 5.0% at 0.5 s, 4.0% at 1 s), and 25 SSH sessions share 2 cores.
 LIVE_REDRAW_SECONDS = 0.5
+# Every session sees the same stream at the same moment: with one interval they would all
+# redraw together, a burst of 25 frames that a key typed meanwhile waits behind. Each wait
+# is drawn from +-LIVE_REDRAW_SPREAD of the interval, so the frames spread over it.
+LIVE_REDRAW_SPREAD = 0.4
 
 
 def _header_key(state: IncidentState, link: str, pending: int) -> tuple:
@@ -211,8 +216,8 @@ class DashboardScreen(Screen[None]):
     def state_changed(self, live: bool = False) -> None:
         """The app folded new events into this incident (or the link/outbox changed).
 
-        `live`: others' events, which may come in a stream: redrawn at most once per
-        LIVE_REDRAW_SECONDS (the fold itself is already current: commands read it)."""
+        `live`: others' events, which may come in a stream: redrawn about once per
+        LIVE_REDRAW_SECONDS, spread (the fold itself is already current: commands read it)."""
         # Events can arrive between switch_screen and the end of compose: on_mount draws them.
         if not (self.is_current and self.is_mounted):
             self._dirty = True
@@ -222,6 +227,7 @@ class DashboardScreen(Screen[None]):
                 return  # already on its way
             wait = self._drawn_at + LIVE_REDRAW_SECONDS - time.monotonic()
             if wait > 0:
+                wait = max(0.0, wait + LIVE_REDRAW_SECONDS * random.uniform(-LIVE_REDRAW_SPREAD, LIVE_REDRAW_SPREAD))
                 self._redraw_timer = self.set_timer(wait, self._redraw_due)
                 return
         self.refresh_state()
