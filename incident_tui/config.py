@@ -11,6 +11,8 @@ from typing import Any
 
 from platformdirs import user_config_path, user_data_path
 
+from .domain.checklists import read_settings_file
+
 APP = "incident-tui"
 CONFIG_KEYS = ("store", "remote", "token", "token_file", "user", "theme", "runbooks")
 # Tables read by `serve` (SPEC 11), checked by server/integrations.py.
@@ -57,10 +59,12 @@ class Config:
 
 
 def _read_file(path: Path) -> dict[str, Any]:
-    if not path.exists():
-        return {}
     try:
-        doc = tomllib.loads(path.read_text("utf-8"))
+        doc = tomllib.loads(read_settings_file(path).decode("utf-8"))
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     unknown = set(doc) - set(CONFIG_KEYS) - set(TABLE_KEYS)
@@ -84,7 +88,7 @@ def read_token_file(path: Path) -> str:
             raise ConfigError(
                 f"token file {path} can be read by others (mode {st.st_mode & 0o777:04o}); chmod 600 {path}"
             )
-        lines = [ln.strip() for ln in path.read_text("utf-8").splitlines()]
+        lines = [ln.strip() for ln in read_settings_file(path).decode("utf-8").splitlines()]
     except OSError as exc:
         raise ConfigError(f"cannot read token file {path}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:

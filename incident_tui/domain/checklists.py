@@ -8,6 +8,9 @@ still work on every item; an item is done when ticked or when its condition hold
 
 from __future__ import annotations
 
+import errno
+import os
+import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -111,6 +114,22 @@ def _parse(name: str, raw: bytes) -> tuple[str, tuple[ChecklistItem, ...]]:
     return phase, tuple(items)
 
 
+def read_settings_file(path: Path) -> bytes:
+    """A file a person named (a runbook, the config): followed through symlinks (dotfiles
+    often are links), but never blocking on a FIFO or a device put there, which would hang
+    every verb that reads it. OSError (EINVAL for "not a regular file") otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def default_runbooks() -> Runbooks:
     books: Runbooks = {p: () for p in PHASES}
     pkg = resources.files("incident_tui") / "runbooks"
@@ -130,6 +149,10 @@ def load_runbooks(folder: str | Path | None = None) -> Runbooks:
     if not path.is_dir():
         raise RunbookError(f"{path}: runbook folder does not exist")
     for f in sorted(path.glob("*.toml")):
-        phase, items = _parse(str(f), f.read_bytes())
+        try:
+            raw = read_settings_file(f)
+        except OSError as exc:
+            raise RunbookError(f"{f}: cannot read: {exc.strerror or exc}") from None
+        phase, items = _parse(str(f), raw)
         books[phase] = items
     return books

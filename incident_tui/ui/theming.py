@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from ..domain.checklists import read_settings_file
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -166,7 +168,7 @@ def _parse(text_of: Callable[[], str], path: Path, check: bool = True) -> Theme:
 def load_theme_file(path: Path | str) -> Theme:
     """Read and validate one theme TOML file; raises a one-line `ThemeError`."""
     path = Path(path)
-    return _parse(lambda: path.read_text("utf-8"), path)
+    return _parse(lambda: read_settings_file(path).decode("utf-8"), path)  # a FIFO there must not hang
 
 
 def package_themes() -> list[Theme]:

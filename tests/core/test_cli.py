@@ -144,6 +144,28 @@ def test_settings_come_from_flag_then_environment_then_config_file(cli: CliRunne
     assert r.returncode == 2 and "unknown setting" in r.stderr
 
 
+def test_a_fifo_named_as_config_runbook_or_token_is_refused_in_one_line_not_waited_on(
+    cli_process: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reading a FIFO blocks until someone writes to it: every verb used to hang on one.
+    fifo = tmp_path / "planted.toml"
+    os.mkfifo(fifo)
+    monkeypatch.setenv("INCIDENT_TUI_CONFIG", str(fifo))
+    r = cli_process("list")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not a regular file" in r.stderr
+    books = tmp_path / "books"
+    books.mkdir()
+    os.mkfifo(books / "triage.toml")
+    monkeypatch.setenv("INCIDENT_TUI_CONFIG", str(tmp_path / "none.toml"))
+    assert cli_process("declare", "x").returncode == 0
+    r = cli_process("--runbooks", str(books), "show", "1")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not a regular file" in r.stderr
+    fifo.chmod(0o600)
+    monkeypatch.setenv("INCIDENT_TUI_TOKEN_FILE", str(fifo))
+    r = cli_process("--remote", "http://127.0.0.1:9", "list")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not a regular file" in r.stderr
+
+
 def test_hostile_text_is_shown_inert_on_the_terminal(cli: CliRunner) -> None:
     cli("declare", "title \x1b]0;pwned\x07 \x1b[2J")
     cli("log", "1", "note \x9b31m \u202eevil")
