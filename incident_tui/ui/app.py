@@ -12,7 +12,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -74,20 +74,16 @@ def _no_commander_minutes(config: Config | None) -> float:
     return float(value) if ok else float(NO_COMMANDER_MINUTES)
 
 
+_UI = Path(__file__).parent
 DELIVERY_POLL = 3.0  # seconds between looks at serve's delivery health
 
 
 class WarRoomApp(App[int]):
     TITLE = "incident-tui"
     COMMANDS = App.COMMANDS | {WarRoomCommands}
-    # Textual's compact footer glues a key group's label to the next key ("Docsf10").
-    CSS = """
-    Footer.-compact FooterLabel { margin: 0 1 0 0; }
-    /* NO_COLOR: Textual greys every colour, which leaves badges dark on dark; invert them instead. */
-    App:nocolor IncidentHeader #hdr-sev, App:nocolor IncidentHeader #hdr-update.-overdue {
-        background: $foreground; color: $background;
-    }
-    """
+    # The list is the default screen, whose own CSS_PATH Textual never loads: read it here.
+    # Anchored here: Textual resolves a relative CSS_PATH against a subclass's own file.
+    CSS_PATH: ClassVar[list[str | PurePath]] = [_UI / "app.tcss", _UI / "screens" / "incidents.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, id="app.quit"),
         Binding("f1", "help", "Keys", id="app.help"),

@@ -75,31 +75,7 @@ def _panes_key(state: IncidentState) -> tuple:
 
 
 class DashboardScreen(Screen[None]):
-    DEFAULT_CSS = """
-    DashboardScreen { layout: vertical; }
-    DashboardScreen #body { height: 1fr; }
-    DashboardScreen #side {
-        width: 38%; min-width: 36; max-width: 56;
-        border-left: vkey $primary-muted; background: $surface;
-    }
-    DashboardScreen.-narrow #side { display: none; }
-    DashboardScreen.-narrow.-panes #side { display: block; width: 1fr; max-width: 100%; border-left: none; }
-    DashboardScreen.-narrow.-panes Timeline { display: none; }
-    DashboardScreen.-wide.-panes #side { display: none; }
-    DashboardScreen.-wide SummaryStrip { display: none; }
-    DashboardScreen #tl-status { height: 1; padding: 0 1; color: $text-muted; background: $panel; }
-    DashboardScreen #tl-status.-waiting { color: $warning; text-style: bold; }
-    DashboardScreen #hint { height: 1; padding: 0 1; color: $text-muted; }
-    DashboardScreen.-short SummaryStrip, DashboardScreen.-short #tl-status, DashboardScreen.-short Footer {
-        display: none;
-    }
-    DashboardScreen #notify-line {
-        height: 1; padding: 0 1; display: none; color: $warning; text-style: bold; text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    DashboardScreen #hint.-error { color: $error; text-style: bold; }
-    DashboardScreen #hint.-ok { color: $success; }
-    """
+    CSS_PATH = "dashboard.tcss"
     # Below 100 columns the side panes give way to a two-line summary strip (F10 swaps them in).
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
     # A short window keeps the header, the timeline and the command bar: the summary strip,

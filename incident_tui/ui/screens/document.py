@@ -31,10 +31,7 @@ class _Viewer(MarkdownViewer):
 
 
 class DocumentScreen(Screen[None]):
-    DEFAULT_CSS = """
-    DocumentScreen #doc-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
-    DocumentScreen MarkdownViewer { height: 1fr; }
-    """
+    CSS_PATH = "document.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Back", id="document.close"),
         Binding("f8", "close", "Back", show=False, id="document.close_f8"),

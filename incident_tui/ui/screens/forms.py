@@ -3,6 +3,7 @@ so every change still goes through the one path: command -> events -> store."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar, Literal
 
 from rich.text import Text
@@ -21,25 +22,12 @@ from ...domain.model import ROLES, SEVERITIES, SEVERITY_MEANING
 from ...domain.serialize import checklist_view
 from ...domain.text import safe_text
 
-FORM_CSS = """
-{name} {{ align: center middle; }}
-{name} > Vertical {{
-    width: 72; max-width: 100%; height: auto; max-height: 100%;
-    border: thick $primary; background: $surface; padding: 0 1;
-}}
-{name} .form-title {{ text-style: bold; width: 100%; }}
-{name} .form-help {{ color: $text-muted; width: 100%; }}
-{name} .form-error {{ color: $error; text-style: bold; width: 100%; }}
-{name} Input, {name} Select {{ margin: 0; }}
-{name} OptionList {{ height: auto; max-height: 14; }}
-"""
 
+class FormScreen(ModalScreen):
+    """The look every form shares: forms.tcss styles `FormScreen`, which matches each subclass."""
 
-def _css(name: str) -> str:
-    return FORM_CSS.format(name=name)
-
-
-class _Form(ModalScreen):
+    # Anchored here: Textual resolves a relative CSS_PATH against the subclass's own file.
+    CSS_PATH = Path(__file__).with_name("forms.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
     def action_cancel(self) -> None:
@@ -49,10 +37,8 @@ class _Form(ModalScreen):
         self.query_one(".form-error", Static).update(Text(safe_text(text, 300, oneline=True)))
 
 
-class DeclareScreen(_Form):
+class DeclareScreen(FormScreen):
     """Title, severity and summary of a new incident; returns (title, severity, summary)."""
-
-    DEFAULT_CSS = _css("DeclareScreen")
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -82,10 +68,8 @@ class DeclareScreen(_Form):
         self.dismiss((title, severity, self.query_one("#summary", Input).value.strip()))
 
 
-class AssignScreen(_Form):
+class AssignScreen(FormScreen):
     """Pick a role, type (Tab-complete) a person: returns `/assign ROLE USER`."""
-
-    DEFAULT_CSS = _css("AssignScreen")
 
     def __init__(self, state: IncidentState, others: list[str] | None = None) -> None:
         super().__init__()
@@ -145,10 +129,8 @@ class StopAtEnds(OptionList):
         self._step(1)
 
 
-class CheckScreen(_Form):
+class CheckScreen(FormScreen):
     """The current phase's checklist; Enter toggles the highlighted item (`/check N`)."""
-
-    DEFAULT_CSS = _css("CheckScreen")
 
     def __init__(self, state: IncidentState, runbooks: Runbooks) -> None:
         super().__init__()
@@ -205,10 +187,8 @@ class CheckScreen(_Form):
             self.error("")
 
 
-class FilterScreen(_Form):
+class FilterScreen(FormScreen):
     """`kind:decision`, `@alice`, `#db`, words; empty shows everything."""
-
-    DEFAULT_CSS = _css("FilterScreen")
 
     def __init__(self, current: str) -> None:
         super().__init__()

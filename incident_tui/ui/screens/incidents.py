@@ -29,12 +29,9 @@ AGES_SECONDS = 15.0  # ages move slowly; a rebuild every 15 s is plenty
 
 
 class IncidentListScreen(Screen[None]):
-    DEFAULT_CSS = """
-    IncidentListScreen { layout: vertical; }
-    IncidentListScreen #list-title { height: 1; padding: 0 1; background: $panel; text-style: bold; }
-    IncidentListScreen IncidentTable { height: 1fr; }
-    IncidentListScreen #list-hint { height: 1; padding: 0 1; color: $text-muted; }
-    """
+    # The app's CSS_PATH reads this file too: the list is the app's default screen, and Textual
+    # loads a screen's CSS_PATH when it is pushed, never for the default screen.
+    CSS_PATH = "incidents.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="list.open"),
         Binding("n", "declare", "Declare", id="list.declare"),

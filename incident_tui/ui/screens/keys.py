@@ -56,12 +56,7 @@ def keys_text(bindings: dict[str, ActiveBinding]) -> Text:
 
 
 class KeysScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    KeysScreen { align: center middle; }
-    KeysScreen > VerticalScroll {
-        width: 100%; max-width: 100; height: 100%; border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
+    CSS_PATH = "keys.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1", "dismiss", "Back", id="keys.close"),
     ]

@@ -16,15 +16,7 @@ class QuitScreen(ModalScreen[str | None]):
     """Answers "wait", "leave" or None (stay). Either way nothing is lost: queued lines
     stay in the outbox file and go out the next time the app or the CLI reaches the server."""
 
-    DEFAULT_CSS = """
-    QuitScreen { align: center middle; }
-    QuitScreen > Vertical {
-        width: 64; max-width: 100%; height: auto; max-height: 100%;
-        border: thick $warning; background: $surface; padding: 0 1;
-    }
-    QuitScreen .quit-title { text-style: bold; width: 100%; }
-    QuitScreen .quit-help { color: $text-muted; width: 100%; }
-    """
+    CSS_PATH = "quit.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("w", "answer('wait')", "Wait and quit", id="quit.wait"),
         Binding("l,q", "answer('leave')", "Leave queued", id="quit.leave"),

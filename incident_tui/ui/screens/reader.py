@@ -31,12 +31,7 @@ def full_text(events: list[tuple[Event, bool]], when: list[str]) -> Text:
 
 
 class ReaderScreen(ModalScreen[None]):
-    DEFAULT_CSS = """
-    ReaderScreen { align: center middle; }
-    ReaderScreen > VerticalScroll {
-        width: 100%; height: 100%; border: thick $primary; background: $surface; padding: 0 1;
-    }
-    """
+    CSS_PATH = "reader.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "dismiss", "Back", id="reader.close"),
         Binding("ctrl+r", "dismiss", "Back", show=False, id="reader.close_again"),
