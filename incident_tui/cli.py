@@ -308,7 +308,8 @@ def cmd_events(ctx: Session, a: argparse.Namespace) -> int:
     events = ctx.store.read(a.since)
     if a.incident:
         inc = ctx.incident(a.incident).id
-        events = [e for e in events if e.incident == inc]
+        # A line that cannot be read names no incident: it may be one of this incident's.
+        events = [e for e in events if e.incident == inc or not e.kind]
     out = sys.stdout
     for e in events:
         if a.json:

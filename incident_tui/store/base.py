@@ -18,6 +18,12 @@ class StoreUnavailable(StoreError):
     """The store of record cannot be reached just now (a database down): retry later (503)."""
 
 
+class IndexStale(StoreError):
+    """A row read through the JSON store's index was not the event the index placed there:
+    the index is gone (dropped by the reader that found it), and opening the store again
+    answers from the log."""
+
+
 class StoreCorrupt(StoreError):
     """The store's data does not parse; the message names the file and line."""
 

@@ -41,15 +41,16 @@ from typing import Any, overload
 import orjson
 
 from ..domain import state as _state
-from ..domain.events import Event, build_event, stored_event
+from ..domain.events import Event, build_event, placeholder_event, stored_event
 from ..domain.fold import IncidentState, Registry
-from .base import StoreError
+from .base import IndexStale
 from .files import open_regular, replace_file
 
 MAGIC = b"incident-tui/index\n"
 VERSION = 1
 _HEAD = struct.Struct("<II")  # meta length, meta crc32
 PROBE = 4096  # bytes of the log checked at each end of the indexed prefix
+MAX_SKIPPED = 1000  # unfoldable events the index names
 _READ_SPAN = 4 << 20  # a contiguous read when iterating rows, at most
 
 
@@ -160,6 +161,7 @@ class LogReader:
             os.close(self._fd)
             raise OSError("the log was replaced")
         self._offsets = offsets
+        self.dropped = False  # a line was found changed: the index file is gone
 
     def __del__(self) -> None:
         fd = getattr(self, "_fd", None)
@@ -171,13 +173,36 @@ class LogReader:
 
     def _parse(self, line: bytes, seq: int) -> Event:
         try:
-            event = stored_event(orjson.loads(line))
-        except (ValueError, KeyError, TypeError, AttributeError):
+            d = orjson.loads(line)
+        except ValueError:
+            d = None
+        try:
+            event = stored_event(d)
+        except (KeyError, TypeError, AttributeError, ValueError):
             event = None
-        if event is None or event.seq != seq:
-            # The file changed under its index (replaced in place): never show another event.
-            raise StoreError(f"store file {self.path} changed under its index (seq {seq}); reopen it")
-        return event
+        if event is not None and event.seq == seq:
+            return event
+        # The line changed under the index (damaged or rewritten in place, past the ends it
+        # checks at open): this index is never trusted again. Without it the log is read
+        # whole at the next open, where an unreadable line is skipped with a warning.
+        self._drop_index()
+        if isinstance(d, dict) and type(d.get("seq")) is int:
+            # Another event where this one was (the file rewritten in place): never show it.
+            raise IndexStale(
+                f"store file {self.path}: the line of seq {seq} changed under its index; the index "
+                "was dropped and is rebuilt from the log at the next open"
+            )
+        # Damaged where it lies: what a reader of the log alone keeps there (the fold skips it;
+        # a timeline iterated for a document leaves it out, one read by position shows "?").
+        return placeholder_event(seq)
+
+    def _drop_index(self) -> None:
+        if not self.dropped:
+            self.dropped = True
+            try:
+                os.unlink(index_path(self.path))
+            except OSError:
+                pass
 
     def event(self, seq: int) -> Event:
         start, end = self._offsets[seq - 1], self._offsets[seq]
@@ -256,6 +281,10 @@ class LogReader:
         return out
 
 
+def _readable(e: Event) -> bool:
+    return bool(e.kind)
+
+
 class LogRows(Sequence[Event]):
     """An incident's timeline: rows of the indexed prefix are read from the log when asked
     for (by position), rows folded since are held. The fold only ever appends."""
@@ -290,12 +319,16 @@ class LogRows(Sequence[Event]):
             return iter(self._more)
         assert self._reader is not None
         # Iterated in C, a block at a time: `list(rows)` is how a document reads a timeline.
-        return chain(chain.from_iterable(self._reader.blocks(self._seqs)), self._more)
+        # A line damaged since it was indexed (a placeholder: no kind) is left out, as a fold
+        # of the log alone leaves it out of every timeline.
+        rows = filter(_readable, chain.from_iterable(self._reader.blocks(self._seqs)))
+        return chain(rows, self._more)
 
     def __reversed__(self) -> Iterator[Event]:
         yield from reversed(self._more)
         for i in range(len(self._seqs) - 1, -1, -1):
-            yield self[i]
+            if (e := self[i]).kind:
+                yield e
 
     def append(self, event: Event) -> None:
         self._more.append(event)
@@ -419,6 +452,7 @@ class LogIndex:
             reg.order.append(state)
         reg.last_seq = self.last_seq
         reg.orphans = self.meta["orphans"]
+        reg.skipped = [(seq, reason) for seq, reason in self.meta.get("skipped", ())]
         return reg
 
     def find(self, event_id: str) -> Event | None:
@@ -493,6 +527,9 @@ def write_index(
             "sections": sections,
             "incidents": incidents,
             "orphans": registry.orphans,
+            # Named again at every open, as a reader of the log alone names them (bounded: a
+            # log of garbage must not make a huge index header).
+            "skipped": registry.skipped[:MAX_SKIPPED],
         }
     )
     head = MAGIC + _HEAD.pack(len(meta), zlib.crc32(meta)) + meta

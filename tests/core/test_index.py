@@ -11,6 +11,7 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -363,3 +364,77 @@ def test_rows_read_in_bulk_are_the_logs_own_and_a_line_changed_under_the_index_i
             list(folded(reopened).incidents[a.incident].timeline)
     finally:
         reopened.close()
+
+
+def test_a_line_damaged_in_place_under_the_index_drops_it_and_the_next_open_reads_the_log(
+    store_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A byte damaged inside a line the index covers (bad luck on disk, a hand edit), past the
+    ends the index checks at open: the reader that meets it never shows it, drops the index,
+    and the next open answers as the log alone does. The read verbs do that by themselves."""
+    from incident_tui.cli import main
+
+    rng = random.Random(9)
+    store = JsonStore(store_path, index_min_bytes=NO_INDEX)
+    a = new_event(new_event("x", "note", "a").id, "incident.declared", "ann", {"title": "a", "severity": "SEV2"})
+    store.append([a])
+    store.append([_entry(rng, a.incident, i) for i in range(300)])
+    store.close()
+    JsonStore(store_path, index_min_bytes=0).close()  # the index, built over the sound log
+    assert Path(index_path(store_path)).exists()
+    with open(store_path, "r+b") as f:  # one byte, in place: JSON no more
+        data = f.read()
+        at = data.index(b'"id"', data.index(b'{"seq":150,'))
+        f.seek(at)
+        f.write(b"?")
+    store = JsonStore(store_path, index_min_bytes=0, warn=lambda _: None)
+    try:
+        rows = folded(store).incidents[a.incident].timeline
+        assert [e.to_dict() for e in rows] == truth(store_path, tmp_path)["timelines"][0]
+        assert not Path(index_path(store_path)).exists()  # never trusted again
+        assert rows[149].seq == 150 and not rows[149].kind  # read by position: an unreadable row
+    finally:
+        store.close()
+    assert indexed(store_path)["timelines"] == truth(store_path, tmp_path)["timelines"]
+
+    # The same again, met by the CLI's postmortem: it answers, from the log, in one go.
+    Path(index_path(store_path)).unlink()
+    with open(store_path, "r+b") as f:
+        f.seek(at)
+        f.write(b'"')  # sound again
+    JsonStore(store_path, index_min_bytes=0).close()
+    with open(store_path, "r+b") as f:
+        f.seek(at)
+        f.write(b"?")
+    monkeypatch.setattr(jsonfile_module, "INDEX_MIN_BYTES", 0)
+    monkeypatch.setenv("INCIDENT_TUI_STORE", str(store_path))
+    assert main(["postmortem", "INC-1", "-o", str(tmp_path / "pm.md")]) == 0
+    assert not Path(index_path(store_path)).exists()  # dropped by the postmortem's read
+    assert main(["events", "INC-1"]) == 0
+    out = capsys.readouterr()
+    assert len(out.out.splitlines()) == 301  # the unreadable line is listed, as "?"
+    assert "seq 150" in out.err  # named by the open that rebuilt the index ...
+    assert Path(index_path(store_path)).exists()
+    assert main(["list"]) == 0
+    assert "seq 150" in capsys.readouterr().err  # ... and by every open after it, from the index
+
+    # And by the server's child that renders a big document.
+    Path(index_path(store_path)).unlink()
+    with open(store_path, "r+b") as f:
+        f.seek(at)
+        f.write(b'"')
+    JsonStore(store_path, index_min_bytes=0).close()
+    with open(store_path, "r+b") as f:
+        f.seek(at)
+        f.write(b"?")
+    prog = (  # in a process of its own, as the server runs it (it renices itself, sets the collector)
+        "import sys; from datetime import UTC, datetime;"
+        "from incident_tui.store import jsonfile; jsonfile.INDEX_MIN_BYTES = 0;"
+        "from incident_tui.domain.checklists import default_runbooks;"
+        "from incident_tui.server.documents import render_from_file;"
+        "now = datetime(2026, 12, 8, tzinfo=UTC);"
+        "doc = render_from_file(sys.argv[1], sys.argv[2], 'postmortem', default_runbooks(), now, 'md', None);"
+        "sys.stdout.buffer.write(doc)"
+    )
+    doc = subprocess.run([sys.executable, "-c", prog, str(store_path), a.incident], capture_output=True, check=True)
+    assert doc.stdout.startswith(b"# Postmortem")
