@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, overload
 
@@ -51,7 +52,8 @@ VERSION = 1
 _HEAD = struct.Struct("<II")  # meta length, meta crc32
 PROBE = 4096  # bytes of the log checked at each end of the indexed prefix
 MAX_SKIPPED = 1000  # unfoldable events the index names
-_READ_SPAN = 4 << 20  # a contiguous read when iterating rows, at most
+_READ_SPAN = 4 << 20
+_KIND = attrgetter("kind")  # in C: a million rows are filtered by it  # a contiguous read when iterating rows, at most
 
 
 def index_path(log: os.PathLike[str] | str) -> str:
@@ -281,10 +283,6 @@ class LogReader:
         return out
 
 
-def _readable(e: Event) -> bool:
-    return bool(e.kind)
-
-
 class LogRows(Sequence[Event]):
     """An incident's timeline: rows of the indexed prefix are read from the log when asked
     for (by position), rows folded since are held. The fold only ever appends."""
@@ -321,7 +319,7 @@ class LogRows(Sequence[Event]):
         # Iterated in C, a block at a time: `list(rows)` is how a document reads a timeline.
         # A line damaged since it was indexed (a placeholder: no kind) is left out, as a fold
         # of the log alone leaves it out of every timeline.
-        rows = filter(_readable, chain.from_iterable(self._reader.blocks(self._seqs)))
+        rows = filter(_KIND, chain.from_iterable(self._reader.blocks(self._seqs)))
         return chain(rows, self._more)
 
     def __reversed__(self) -> Iterator[Event]:
