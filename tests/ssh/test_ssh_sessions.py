@@ -164,7 +164,11 @@ async def test_two_people_see_each_other_live(ssh_server: SshServer) -> None:
             await t.wait_for("Search down for hal and ivy")
             await t.wait_for("● connected")
         ta.send("hal says the index is stale\r")
-        await tb.wait_for("hal says the index is stale")
+        try:
+            await tb.wait_for("hal says the index is stale")
+        except AssertionError as exc:  # whether it was the writing or the showing that failed
+            stored = [e["data"].get("text") for e in ssh_server.events()]
+            raise AssertionError(f"{exc}\nstored texts: {stored}\nhal's screen:\n{ta.text()}") from None
         tb.send("ivy rebuilds it\r")
         await ta.wait_for("ivy rebuilds it")
     finally:
