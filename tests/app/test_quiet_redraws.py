@@ -59,6 +59,30 @@ async def test_others_events_wait_for_the_next_redraw_and_a_line_typed_here_brin
         assert f"{rows + 2} entries" in status  # the status line came with them
 
 
+async def test_an_event_whose_spread_redraw_is_already_due_is_drawn_not_lost(
+    make_app, store, store_path, runbooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The spread can bring a redraw's wait to nothing: a timer of no delay never fires in
+    # Textual, and a dashboard that waited on one showed no one else's line again (seen
+    # over SSH: one person never saw the other's notes).
+    monkeypatch.setattr(dashboard.random, "uniform", lambda low, high: low)  # the earliest
+    incident = demo(store, runbooks)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        screen = app.screen
+        other = JsonStore(store_path)
+        try:
+            # Drawn 0.3 s ago: the interval's 0.2 s left, less the spread's 0.2 s, is nothing.
+            screen._drawn_at = time.monotonic() - 0.3
+            log(other, runbooks, incident, "due at once", author="carol")
+            await wait_for(pilot, lambda: "due at once" in timeline_lines(screen)[-1])
+            log(other, runbooks, incident, "and the next one", author="carol")
+            await wait_for(pilot, lambda: "and the next one" in timeline_lines(screen)[-1])
+        finally:
+            other.close()
+
+
 async def test_the_clock_ticks_without_laying_out_the_screen(
     make_app, store, runbooks, monkeypatch: pytest.MonkeyPatch
 ) -> None:

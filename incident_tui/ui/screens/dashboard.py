@@ -48,6 +48,7 @@ LIVE_REDRAW_SECONDS = 0.5
 # redraw together, a burst of 25 frames that a key typed meanwhile waits behind. Each wait
 # is drawn from +-LIVE_REDRAW_SPREAD of the interval, so the frames spread over it.
 LIVE_REDRAW_SPREAD = 0.4
+MIN_TIMER_SECONDS = 0.02  # below this a redraw is done at once (see state_changed)
 
 
 def _header_key(state: IncidentState, link: str, pending: int) -> tuple:
@@ -203,7 +204,11 @@ class DashboardScreen(Screen[None]):
                 return  # already on its way
             wait = self._drawn_at + LIVE_REDRAW_SECONDS - time.monotonic()
             if wait > 0:
-                wait = max(0.0, wait + LIVE_REDRAW_SECONDS * random.uniform(-LIVE_REDRAW_SPREAD, LIVE_REDRAW_SPREAD))
+                wait += LIVE_REDRAW_SECONDS * random.uniform(-LIVE_REDRAW_SPREAD, LIVE_REDRAW_SPREAD)
+            # Never a timer of (almost) no delay: Textual's one-shot timer skips a tick already
+            # overdue when it first looks (a 0 s one dies dividing by zero), and the redraw it
+            # was to bring would never come; every later event would wait behind it.
+            if wait > MIN_TIMER_SECONDS:
                 self._redraw_timer = self.set_timer(wait, self._redraw_due)
                 return
         self.refresh_state()
