@@ -108,7 +108,7 @@ class CommandBar(TextArea, inherit_bindings=False):
     def _still(self) -> None:
         """No key for BLINK_SECONDS: a steady cursor; a key starts the blinking again."""
         left = self._last_key + BLINK_SECONDS - time.monotonic()
-        if left > 0:
+        if left > 0.02:  # not less: Textual's one-shot timer drops a tick overdue when it first looks
             self.set_timer(left, self._still)
         elif self.cursor_blink:  # not if blinking is off anyway (the tests turn it off)
             self._stilled = True
