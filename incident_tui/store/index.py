@@ -39,8 +39,12 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any, overload
 
-import msgspec
 import orjson
+
+try:  # a declared dependency; an environment made before it was declared reads rows with orjson
+    import msgspec
+except ImportError:  # pragma: no cover
+    msgspec = None  # type: ignore[assignment]
 
 from ..domain import state as _state
 from ..domain.events import Event, build_event, placeholder_event, stored_event
@@ -55,7 +59,7 @@ PROBE = 4096  # bytes of the log checked at each end of the indexed prefix
 MAX_SKIPPED = 1000  # unfoldable events the index names
 _READ_SPAN = 4 << 20  # a contiguous read when iterating rows, at most
 _KIND = attrgetter("kind")  # in C: a million rows are filtered by it
-_decode_event = msgspec.json.Decoder(Event).decode  # a stored line into an Event (`_parse_run`)
+_decode_event = msgspec.json.Decoder(Event).decode if msgspec else None  # a stored line into an Event
 _SEQ = attrgetter("seq")
 
 
@@ -263,6 +267,8 @@ class LogReader:
         damaged line) takes the loop below, which says why. The lines are those the index
         builder read with orjson: the one difference between the two is an integer beyond
         64 bits in a field no schema knows, read exactly here, as a float by orjson."""
+        if _decode_event is None:  # pragma: no cover
+            return self._parse_run_slowly(lines, seq)
         try:
             events = list(map(_decode_event, lines))
         except (msgspec.DecodeError, RecursionError):
