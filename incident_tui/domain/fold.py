@@ -78,8 +78,9 @@ class Registry:
             self.warn(f"{where}: skipped an event this version cannot fold: {reason}")
 
     def apply(self, event: Event) -> IncidentState | None:
-        if type(event.seq) is int:
-            self.last_seq = max(self.last_seq, event.seq)
+        seq = event.seq
+        if type(seq) is int and seq > self.last_seq:
+            self.last_seq = seq
         try:
             at = check_foldable(event)
         except EventError as exc:

@@ -7,6 +7,8 @@ import re
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
@@ -306,3 +308,22 @@ def test_urls_stay_links_and_no_other_link_is_made(runbooks: Runbooks) -> None:
 )
 def test_inline_leaves_what_cannot_change_structure_as_typed(text: str, expected: str) -> None:
     assert inline(text) == expected
+
+
+# What the timeline's own fast path (postmortem._timeline_rows) must agree with `inline` on:
+# Markdown's characters, block starts, spaces at either end, controls in and out of ASCII.
+_ROW_ALPHABET = list("ab #1@_*[]<|~&`\\>+-=0 :/.\t\n\r\x00\x1b\x7f\x85\x9b\u00e9\u202e\u2028\u3000")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(alphabet=st.sampled_from(_ROW_ALPHABET), max_size=14))
+def test_a_timeline_row_shows_its_text_as_inline_does(runbooks: Runbooks, text: str) -> None:
+    s = Script()
+    s.declare()
+    s.add(1, "obs", {"text": text})
+    s.add(2, "note", {"text": text}, "bob")
+    md = postmortem_document(s.state, runbooks, s.at(3))
+    assert f" | Observation: {inline(text)} | alice |\n" in md
+    note = f" | {inline(text)} | bob |\n"
+    # A note that escapes to nothing is left out, unless it was empty as typed.
+    assert (note in md) == (bool(inline(text)) or text == "")
