@@ -354,7 +354,7 @@ def cmd_snapshot(ctx: Session, a: argparse.Namespace) -> int:
 
 
 def cmd_postmortem(ctx: Session, a: argparse.Namespace) -> int:
-    from .docs import postmortem_document, postmortem_json
+    from .docs import postmortem_json, write_postmortem
 
     state = ctx.incident(a.incident)
     # Read once: from the JSON store's index the timeline is read from the log on each of
@@ -362,8 +362,18 @@ def cmd_postmortem(ctx: Session, a: argparse.Namespace) -> int:
     state.timeline = list(state.timeline)
     if a.format == "json":
         _write_doc(escape_json_text(postmortem_json(state, ctx.runbooks, now_utc())), a.output)
-    else:
-        _write_doc(postmortem_document(state, ctx.runbooks, now_utc()), a.output)
+        return 0
+    # Written in pieces as it is rendered: a 1M-event incident's 66 MB is never held whole
+    # (docs.write_postmortem says what that saves). The text always ends with a newline.
+    if not a.output:
+        write_postmortem(state, ctx.runbooks, now_utc(), sys.stdout.write)
+        return 0
+    try:
+        with open(a.output, "w", encoding="utf-8") as f:
+            write_postmortem(state, ctx.runbooks, now_utc(), f.write)
+    except OSError as exc:
+        raise StoreError(f"cannot write {a.output}: {exc.strerror}") from None
+    print(a.output, file=sys.stderr)
     return 0
 
 

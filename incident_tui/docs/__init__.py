@@ -7,7 +7,7 @@ same text from the same events.
 from __future__ import annotations
 
 from .metrics import Metrics, incident_metrics
-from .postmortem import postmortem_data, postmortem_document, postmortem_json
+from .postmortem import postmortem_data, postmortem_document, postmortem_json, write_postmortem
 from .snapshot import (
     SCHEMA,
     SCHEMA_VERSION,
@@ -43,4 +43,5 @@ __all__ = [
     "snapshot_document",
     "snapshot_markdown",
     "state_snapshot_data",
+    "write_postmortem",
 ]

@@ -3,7 +3,9 @@ from __future__ import annotations
 from dataclasses import replace
 from itertools import pairwise
 
-from incident_tui.docs import postmortem_document
+import pytest
+
+from incident_tui.docs import postmortem, postmortem_document, write_postmortem
 from incident_tui.domain.checklists import Runbooks
 
 from .conftest import DEMO_NOW, Demo, Script, normalize
@@ -236,3 +238,23 @@ def test_times_written_in_another_iso_form_sort_and_show_like_the_rest(script: S
         "| 10:03:00 | **Action**: typed earlier | alice |",
         "| 10:05:30 | **Decision**: written by another tool | alice |",
     ]
+
+
+def test_the_postmortem_written_in_pieces_is_the_document(
+    script: Script, runbooks: Runbooks, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`write_postmortem` (the CLI's, for a 1M-row timeline) hands over pieces that add up
+    to `postmortem_document` byte for byte, wherever a piece ends."""
+    script.declare()
+    for i in range(400):  # rows over many minutes and two days, role changes among them
+        if i % 37 == 0:
+            script.add(i * 7.5, "role.assigned", {"role": "sme", "user": f"sme{i}"})
+        script.add(i * 7.5, "note", {"text": f"note {i}" if i % 5 else ""}, ("bob", "carol")[i % 2])
+    state = script.state
+    whole = postmortem_document(state, runbooks, script.at(3000))
+    for piece in (1, 3, 50, 10_000):
+        monkeypatch.setattr(postmortem, "_PIECE", piece)
+        pieces: list[str] = []
+        write_postmortem(state, runbooks, script.at(3000), pieces.append)
+        assert "".join(pieces) == whole
+        assert len(pieces) > 1 or piece == 10_000
