@@ -118,16 +118,10 @@ def read_settings_file(path: Path) -> bytes:
     """A file a person named (a runbook, the config): followed through symlinks (dotfiles
     often are links), but never blocking on a FIFO or a device put there, which would hang
     every verb that reads it. OSError (EINVAL for "not a regular file") otherwise."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+    with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+        if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
+        return f.read()
 
 
 def default_runbooks() -> Runbooks:
