@@ -6,13 +6,13 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
 
 from ...domain.checklists import Runbooks
 from ...domain.fold import IncidentState
 from ...domain.serialize import checklist_view
 from ...domain.text import safe_text
 from .hanging import append_hanging
+from .themed_text import ThemedText
 
 
 def checklist_text(state: IncidentState, runbooks: Runbooks, done: Style | str = "bold", width: int = 60) -> Text:
@@ -45,7 +45,7 @@ def checklist_progress(state: IncidentState, runbooks: Runbooks) -> tuple[int, i
     return done, len(items), first
 
 
-class ChecklistPane(Static):
+class ChecklistPane(ThemedText):
     DEFAULT_CSS = """
     ChecklistPane { height: auto; padding: 0 1; border-top: solid $primary-muted; border-title-color: $text-muted; }
     ChecklistPane > .checklist-pane--done { color: $success; text-style: bold; }
@@ -58,16 +58,9 @@ class ChecklistPane(Static):
         self._shown = (state, runbooks)
         done, total, _ = checklist_progress(state, runbooks)
         self.border_title = f"Checklist: {state.phase} {done}/{total} (F7 tick)"
-        self.refresh(layout=True)
+        self.redraw()
 
-    def render(self) -> Text:
-        # Drawn here, not stored with update(): Textual repaints a widget whose component
-        # styles changed (a theme switch), and the ticks then take the new theme's colour.
+    def draw(self, width: int, styles: dict[str, Style]) -> Text | None:
         if self._shown is None:
-            return Text()
-        done = self.get_component_rich_style("checklist-pane--done", partial=True)
-        return checklist_text(*self._shown, done, self.content_region.width or 40)
-
-    def on_resize(self) -> None:
-        if self._shown is not None:
-            self.refresh(layout=True)  # the items wrap to the new width
+            return None
+        return checklist_text(*self._shown, styles["checklist-pane--done"], width)

@@ -6,11 +6,11 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
 
 from ...domain.fold import IncidentState
 from ...domain.text import safe_text
 from .hanging import append_hanging
+from .themed_text import ThemedText
 
 
 def followups_text(state: IncidentState, hypothesis: Style | str = "bold", width: int = 60) -> Text:
@@ -41,7 +41,7 @@ def followups_text(state: IncidentState, hypothesis: Style | str = "bold", width
     return text
 
 
-class FollowupsPane(Static):
+class FollowupsPane(ThemedText):
     DEFAULT_CSS = """
     FollowupsPane { height: auto; padding: 0 1; border-top: solid $primary-muted; border-title-color: $text-muted; }
     FollowupsPane > .followups-pane--hypothesis { color: $warning; text-style: bold; }
@@ -57,15 +57,9 @@ class FollowupsPane(Static):
         hyps = "hypothesis" if open_h == 1 else "hypotheses"
         fups = "follow-up" if open_f == 1 else "follow-ups"
         self.border_title = f"Open: {open_h} {hyps}, {open_f} {fups}"
-        self.refresh(layout=True)
+        self.redraw()
 
-    def render(self) -> Text:
-        # Drawn here, not stored with update(): a theme switch repaints it in the new colours.
+    def draw(self, width: int, styles: dict[str, Style]) -> Text | None:
         if self._shown is None:
-            return Text()
-        hypothesis = self.get_component_rich_style("followups-pane--hypothesis", partial=True)
-        return followups_text(self._shown, hypothesis, self.content_region.width or 40)
-
-    def on_resize(self) -> None:
-        if self._shown is not None:
-            self.refresh(layout=True)  # the items wrap to the new width
+            return None
+        return followups_text(self._shown, styles["followups-pane--hypothesis"], width)

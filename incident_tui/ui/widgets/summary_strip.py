@@ -6,12 +6,12 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
 
 from ...domain.checklists import Runbooks
 from ...domain.fold import IncidentState
 from ...domain.text import safe_text
 from .checklist import checklist_progress
+from .themed_text import ThemedText
 
 SHORT = {"commander": "IC", "deputy": "dep", "scribe": "scribe", "comms": "comms", "sme": "sme"}
 
@@ -42,7 +42,7 @@ def strip_text(state: IncidentState, runbooks: Runbooks, all_done: Style | str =
     return text
 
 
-class SummaryStrip(Static):
+class SummaryStrip(ThemedText):
     DEFAULT_CSS = """
     SummaryStrip { height: 2; padding: 0 1; background: $boost; }
     SummaryStrip > .summary-strip--all-done { color: $success; }
@@ -53,10 +53,9 @@ class SummaryStrip(Static):
 
     def show(self, state: IncidentState, runbooks: Runbooks) -> None:
         self._shown = (state, runbooks)
-        self.refresh()
+        self.redraw()
 
-    def render(self) -> Text:
-        # Drawn here, not stored with update(): a theme switch repaints it in the new colours.
+    def draw(self, width: int, styles: dict[str, Style]) -> Text | None:
         if self._shown is None:
-            return Text()
-        return strip_text(*self._shown, self.get_component_rich_style("summary-strip--all-done", partial=True))
+            return None
+        return strip_text(*self._shown, styles["summary-strip--all-done"])
