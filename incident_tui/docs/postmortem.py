@@ -12,11 +12,11 @@ skims (role changes and checklist ticks) and quotes the rest.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import pairwise
-from operator import attrgetter
+from itertools import count, islice, pairwise
+from operator import attrgetter, le
 from typing import Any, NamedTuple
 
 from ..domain.checklists import Runbooks, item_status
@@ -465,7 +465,14 @@ def _timeline_rows(
     tl = s.timeline
     wire = clock.wire
     ats = [a if len(a) == 24 and a[-1] == "Z" else wire(a) for a in map(_AT, tl)]
-    order = sorted(range(len(tl)), key=ats.__getitem__)
+    rows: Iterable[tuple[int, Event, str, str]]
+    if all(map(le, ats, islice(ats, 1, None))):  # in time order already (the usual case)
+        rows = zip(count(), tl, ats, kinds)  # 1M rows: no sort, no lookups by position (-0.1 s)
+    else:
+        order = sorted(range(len(tl)), key=ats.__getitem__)
+        rows = zip(
+            order, map(tl.__getitem__, order), map(ats.__getitem__, order), map(kinds.__getitem__, order), strict=True
+        )
     described = _Described(s, kinds)
     day_clock = _DayClock(s.declared_at)
     clock_at = day_clock.wire
@@ -475,9 +482,7 @@ def _timeline_rows(
     special, reference, first, ascii_special = _SPECIAL.search, _REFERENCE.search, _BLOCK_FIRST, _ASCII_SPECIAL.search
     run: list[tuple[str, str, tuple[str, str]]] = []  # role changes and ticks waiting to share a row
     minute, mday, head, suffix = "\n" * 17, None, "", ""  # the UTC minute of the last row written
-    for i in order:
-        e = tl[i]
-        kind = kinds[i]
+    for i, e, at, kind in rows:
         prefix = text_rows.get(kind)
         if prefix is not None:  # the bulk of a long timeline: `inline`'s own fast path, inlined
             t = e.data.get("text", "")
@@ -496,7 +501,7 @@ def _timeline_rows(
             continue
         elif kind in minor:
             who = authors.get(e.author) or authors.setdefault(e.author, inline(e.author, 100))
-            run.append((ats[i], who, _minor(e)))
+            run.append((at, who, _minor(e)))
             continue
         else:
             row = described.row(e, i)
@@ -510,7 +515,6 @@ def _timeline_rows(
             put(_minor_row(run, clock_at))
             last_day = day_clock.last_day
             run = []
-        at = ats[i]
         if not at.startswith(minute):  # rows come in time order: a minute is worked out once
             minute = at[:16]
             mday, head, suffix = day_clock.minute(minute)
@@ -603,6 +607,12 @@ def _items(parts: list[str]) -> str:
 
 
 def _minor_row(run: list[tuple[str, str, tuple[str, str]]], at: Callable[[str], str]) -> str:
+    if len(run) == 1:  # the usual run (a long timeline has thousands): what the general path writes
+        when, who, (sort, text) = run[0]
+        if sort == "role":
+            return f"| {at(when)} | Roles: {text} | {who} |"
+        phase, _, item = text.partition("\x00")
+        return f"| {at(when)} | Checklist {'ticked' if sort == 'check' else 'unticked'}: {phase} {item} | {who} |"
     parts: dict[str, list[str]] = {"role": [], "check": [], "uncheck": []}
     for _at, _who, (sort, text) in run:
         parts[sort].append(text)
