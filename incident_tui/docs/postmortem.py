@@ -84,8 +84,11 @@ class Interval(NamedTuple):
 
 def _interval(start: datetime, end: datetime, sev: str, update: Event | None) -> Interval:
     cadence = UPDATE_CADENCE_MIN.get(sev)
-    kept = None if cadence is None else end - start <= timedelta(minutes=cadence)
+    kept = None if cadence is None else end - start <= _CADENCE[cadence]
     return Interval(start, end, sev, cadence, update, kept)
+
+
+_CADENCE = {m: timedelta(minutes=m) for m in set(UPDATE_CADENCE_MIN.values())}
 
 
 @dataclass(frozen=True, slots=True)
@@ -754,13 +757,17 @@ def _communication(s: IncidentState, f: Facts) -> list[str]:
     else:
         at = clock.Clock(s.declared_at)
         authors: dict[str, str] = {}
+        # An incident with thousands of updates has far fewer distinct gaps between them.
+        gaps: dict[tuple[timedelta, str, bool | None, int | None, str], str] = {}
         rows = []
         for n, i in enumerate(updates):
             e = i.update
             assert e is not None
             label = "after the declaration" if n == 0 else "after the previous"
             who = authors.get(e.author) or authors.setdefault(e.author, inline(e.author, 100))
-            rows.append((at.wire(clock.wire(e.at)), inline(e.text), who, _gap(i, label)))
+            key = (i.end - i.start, label, i.kept, i.cadence, i.severity)
+            gap = gaps.get(key) or gaps.setdefault(key, _gap(i, label))
+            rows.append((at.wire(clock.wire(e.at)), inline(e.text), who, gap))
         for e in f.late_updates:
             rows.append((at.wire(clock.wire(e.at)), inline(e.text), inline(e.author, 100), "after resolution"))
         out += table(("Time", "Update", "By", "Cadence"), rows)
