@@ -154,7 +154,8 @@ def code(text: str) -> str:
 def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     """A GFM table; cells must already be `inline` (or our own trusted text)."""
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    out.extend("| " + " | ".join(cell or " " for cell in row) + " |" for row in rows)
+    for row in rows:  # a row with no empty cell (nearly every one) is joined as it is, in C
+        out.append("| " + " | ".join(row if all(row) else [cell or " " for cell in row]) + " |")
     return out
 
 

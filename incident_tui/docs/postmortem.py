@@ -495,7 +495,14 @@ def _timeline_rows(
                 and (ascii_special(t) is None if t.isascii() else (t.isprintable() and special(t) is None))
                 and (not t or (t[0] not in first and t[-1] != " " and t[0] != " "))
                 and "://" not in t
-                and ("#" not in t or (t[-1] != "#" and reference(t) is None))
+                and (
+                    (h := t.find("#")) < 0  # a tag (`#db`) is no reference: one `#` looked at, no regex
+                    or (
+                        t[-1] != "#"
+                        and not ("0" <= t[h + 1] <= "9")
+                        and (t.find("#", h + 1) < 0 or reference(t) is None)
+                    )
+                )
             ):
                 t = inline(t)
                 if not t and not prefix:
