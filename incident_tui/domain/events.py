@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 MAX_TEXT = 64 * 1024  # bytes of UTF-8: the schema's TEXT_MAX_BYTES (domain/schema.py)
@@ -42,6 +42,20 @@ def format_at(dt: datetime) -> str:
 
 def parse_at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+
+
+def at_ms(text: str) -> int:
+    """`at` as whole milliseconds since 1970 UTC: the wire form's precision, as a number
+    that sorts as times do and packs into an array (the index keeps one per timeline row).
+    -1 for a text that is no time (a placeholder's ""): it sorts first."""
+    try:
+        return (parse_at(text) - _EPOCH) // _MS
+    except (ValueError, TypeError, OverflowError):
+        return -1
 
 
 def now_utc() -> datetime:

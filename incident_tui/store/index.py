@@ -47,13 +47,13 @@ except ImportError:  # pragma: no cover
     msgspec = None  # type: ignore[assignment]
 
 from ..domain import state as _state
-from ..domain.events import Event, build_event, placeholder_event, stored_event
+from ..domain.events import Event, at_ms, build_event, placeholder_event, stored_event
 from ..domain.fold import IncidentState, Registry
 from .base import IndexStale
 from .files import open_regular, replace_file
 
 MAGIC = b"incident-tui/index\n"
-VERSION = 1
+VERSION = 2  # 2: row_at
 _HEAD = struct.Struct("<II")  # meta length, meta crc32
 PROBE = 4096  # bytes of the log checked at each end of the indexed prefix
 MAX_SKIPPED = 1000  # unfoldable events the index names
@@ -315,11 +315,12 @@ class LogRows(Sequence[Event]):
     """An incident's timeline: rows of the indexed prefix are read from the log when asked
     for (by position), rows folded since are held. The fold only ever appends."""
 
-    __slots__ = ("_more", "_reader", "_seqs")
+    __slots__ = ("_ats", "_more", "_reader", "_seqs")
 
-    def __init__(self, reader: LogReader | None, seqs: Sequence[int]) -> None:
+    def __init__(self, reader: LogReader | None, seqs: Sequence[int], ats: Sequence[int] | None = None) -> None:
         self._reader = reader
         self._seqs = seqs
+        self._ats = ats  # at_ms of each indexed row, beside `seqs` (None: read from the rows)
         self._more: list[Event] = []
 
     def __len__(self) -> int:
@@ -361,7 +362,7 @@ class LogRows(Sequence[Event]):
 
     def copy(self) -> LogRows:
         """The same rows, unaffected by later appends to this one."""
-        other = LogRows(self._reader, self._seqs)
+        other = LogRows(self._reader, self._seqs, self._ats)
         other._more = list(self._more)
         return other
 
@@ -371,17 +372,32 @@ class LogRows(Sequence[Event]):
             if e.seq is not None:
                 yield e.seq
 
+    def ats(self) -> Iterator[int]:
+        """`at_ms` of each row `seqs` gives, in the same order."""
+        yield from self._ats if self._ats is not None else (at_ms(self[i].at) for i in range(len(self._seqs)))
+        for e in self._more:
+            if e.seq is not None:
+                yield at_ms(e.at)
+
+    def at_keys(self) -> Sequence[int] | None:
+        """`at_ms` of the indexed rows (the first len() of them), kept by the index, so a
+        timeline puts a million rows in time order without reading one: None if not kept."""
+        return self._ats
+
 
 class SeqRows(LogRows):
     """A timeline being indexed: only the seqs of its rows are kept."""
 
     __slots__ = ()
 
-    def __init__(self, seqs: Iterable[int] = ()) -> None:
-        super().__init__(None, array("I", seqs))
+    def __init__(self, events: Iterable[Event] = ()) -> None:
+        super().__init__(None, array("I"), array("q"))
+        for e in events:
+            self.append(e)
 
     def append(self, event: Event) -> None:
         self._seqs.append(event.seq or 0)  # type: ignore[attr-defined]
+        self._ats.append(at_ms(event.at))  # type: ignore[union-attr]
 
 
 # -- the index file -------------------------------------------------------------------------
@@ -468,12 +484,12 @@ class LogIndex:
 
     def registry(self) -> Registry:
         """The fold of the indexed prefix, every timeline read from the log by position."""
-        rows = self.section("rows")
+        rows, row_at = self.section("rows"), self.section("row_at")
         reader = self.reader
         reg = Registry()
         for d in self.meta["incidents"]:
             start, count = d["rows"]
-            state = decode_state(d, LogRows(reader, rows[start : start + count]))
+            state = decode_state(d, LogRows(reader, rows[start : start + count], row_at[start : start + count]))
             reg.incidents[state.id] = state
             reg.order.append(state)
         reg.last_seq = self.last_seq
@@ -519,6 +535,7 @@ def write_index(
     st = os.fstat(log_fd)
     head, tail = _probe(log_fd, offset)
     rows = array("I")
+    row_at = array("q")  # beside `rows`: each row's time, so a timeline orders rows unread
     incidents = []
     for state in registry.order:
         try:
@@ -527,11 +544,21 @@ def write_index(
             return
         start = len(rows)
         timeline = state.timeline
-        rows.extend(timeline.seqs() if isinstance(timeline, LogRows) else (e.seq or 0 for e in timeline))
+        if isinstance(timeline, LogRows):
+            rows.extend(timeline.seqs())
+            row_at.extend(timeline.ats())
+        else:
+            rows.extend(e.seq or 0 for e in timeline)
+            row_at.extend(at_ms(e.at) for e in timeline)
         d["rows"] = [start, len(rows) - start]
         incidents.append(d)
-    blobs = {"offsets": offsets.tobytes(), "ids": array("Q", keys).tobytes(), "rows": rows.tobytes()}
-    codes = {"offsets": offsets.typecode, "ids": "Q", "rows": "I"}
+    blobs = {
+        "offsets": offsets.tobytes(),
+        "ids": array("Q", keys).tobytes(),
+        "rows": rows.tobytes(),
+        "row_at": row_at.tobytes(),
+    }
+    codes = {"offsets": offsets.typecode, "ids": "Q", "rows": "I", "row_at": "q"}
     sections, at = {}, 0
     for name, blob in blobs.items():
         sections[name] = [at, len(blob), zlib.crc32(blob), codes[name]]

@@ -277,7 +277,7 @@ class JsonStore:
             for incident in touched:
                 state = reg.incidents[incident]
                 if not isinstance(state.timeline, _index.LogRows):
-                    state.timeline = _index.SeqRows(e.seq or 0 for e in state.timeline)  # type: ignore[assignment]
+                    state.timeline = _index.SeqRows(state.timeline)  # type: ignore[assignment]
             due += len(events)
             lines_seen += len(lines)
             pos += end

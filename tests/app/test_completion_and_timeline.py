@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from textual.app import App, ComposeResult
 
 from incident_tui.domain.commands import declare_event
-from incident_tui.domain.events import Event, format_at
+from incident_tui.domain.events import Event, format_at, new_event
 from incident_tui.domain.fold import Registry
 from incident_tui.ui.completion import complete
 from incident_tui.ui.widgets.timeline import Timeline, TimelineFilter
@@ -116,3 +117,57 @@ async def test_a_theme_switch_redraws_the_timeline_in_the_new_colours():
         await pilot.pause()
         after = [seg.style for seg in tl.render_line(0)]
         assert before != after  # a cached row would keep the dark theme's colours
+
+
+@pytest.mark.parametrize("backdated", [False, True])
+async def test_a_timeline_from_the_index_is_put_in_time_order_without_reading_its_rows(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, backdated: bool
+) -> None:
+    # The index keeps each row's time: a million rows used to be read one by one for
+    # their `at` before the first paint (3.3 s at 1M, bench_scale).
+    from incident_tui.store import index as index_module
+    from incident_tui.store.jsonfile import JsonStore
+
+    base = FIXED_NOW - timedelta(days=1)
+    declared = declare_event("Big one", "alice", "SEV2", "", at=base)
+    notes = [
+        new_event(declared.incident, "note", "bob", {"text": f"line {i}", "tags": []}, at=base + timedelta(seconds=i))
+        for i in range(1, 3001)
+    ]
+    if backdated:  # typed late, about an early moment: shown where its time puts it
+        notes.append(new_event(declared.incident, "note", "bob", {"text": "back then", "tags": []}, at=base))
+    path = tmp_path / "big.jsonl"
+    with JsonStore(path, index_min_bytes=0) as store:
+        store.append([declared, *notes])
+    reads = 0
+    single, blocks = index_module.LogReader.event, index_module.LogReader.blocks
+
+    def counted_event(self, seq):
+        nonlocal reads
+        reads += 1
+        return single(self, seq)
+
+    def counted_blocks(self, seqs):
+        nonlocal reads
+        reads += len(seqs)
+        return blocks(self, seqs)
+
+    monkeypatch.setattr(index_module.LogReader, "event", counted_event)
+    monkeypatch.setattr(index_module.LogReader, "blocks", counted_blocks)
+    with JsonStore(path, index_min_bytes=0) as store:
+        rows = store.registry().incidents[declared.incident].timeline
+        assert isinstance(rows, index_module.LogRows) and rows.at_keys() is not None
+        app = _TimelineApp(rows)  # type: ignore[arg-type]
+        async with app.run_test(size=(80, 24)) as pilot:
+            tl = app.query_one(Timeline)
+            while not (tl.max_scroll_y > 0 and tl.scroll_y == tl.max_scroll_y):
+                await pilot.pause(0.01)
+            assert tl.row_count == len(notes) + 1
+            assert reads < 200  # the rows on screen (and their neighbours' heights), not 3000
+            shown = [e.data.get("text") for e, _ in tl.visible_events()]
+            assert shown[-1] == "line 3000"
+            if backdated:
+                tl.scroll_home(animate=False, immediate=True)
+                await pilot.pause(0.01)
+                first = [e.data.get("text") or e.kind for e, _ in tl.visible_events()][:3]
+                assert first == ["incident.declared", "back then", "line 1"]

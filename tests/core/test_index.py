@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incident_tui.domain.events import Event, new_event
+from incident_tui.domain.events import Event, at_ms, new_event
 from incident_tui.domain.fold import Registry
 from incident_tui.store import folded
 from incident_tui.store import jsonfile as jsonfile_module
@@ -85,6 +85,10 @@ def indexed(path: Path, *, must_use_index: bool = False) -> dict[str, Any]:
     try:
         if must_use_index:  # opened from the index: only the tail past it is held
             assert store._index is not None and store._base == store._index.last_seq
+        for state in folded(store).incidents.values():  # each indexed row's time, as the row says
+            kept = getattr(state.timeline, "at_keys", lambda: None)()
+            if kept is not None:
+                assert list(kept) == [at_ms(state.timeline[i].at) for i in range(len(kept))]
         out = answers(store)
         out["all"] = [e.to_dict() for e in store.read()]
         return out
