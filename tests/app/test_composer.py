@@ -76,6 +76,24 @@ async def test_lines_entered_while_one_is_written_are_sent_in_order_not_glued(ma
         assert bar.value == ""
 
 
+async def test_a_line_entered_just_as_the_one_before_is_acknowledged_waits_its_turn(make_app, store):
+    """Between an acknowledgement and the moment the next waiting line is sent, a fresh
+    line must queue behind the waiting ones, not overtake them (a suite run saw it)."""
+    from incident_tui.domain.commands import declare_event
+
+    store.append([declare_event("turns", "alice")])
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, DashboardScreen))
+        dash = app.screen
+        bar = dash.query_one(CommandBar)
+        dash._waiting = ["second"]  # acknowledged the first: "second" is about to be sent
+        bar.value = "third"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: len(store.read()) == 3)
+        assert [e.data["text"] for e in store.read()[1:]] == ["second", "third"]
+
+
 async def test_keys_in_one_burst_after_enter_start_the_next_line(make_app, store):
     """The bar empties itself on Enter, before the keys behind it in the same burst land."""
     from incident_tui.domain.commands import declare_event

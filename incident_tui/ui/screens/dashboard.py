@@ -364,8 +364,12 @@ class DashboardScreen(Screen[None]):
         line = event.value
         if not line.strip():
             return
-        if self._in_flight is not None:
+        # Behind the lines already waiting too: between an acknowledgement and the moment
+        # the next waiting line is sent, a fresh line must not overtake it (seen in a suite run).
+        if self._in_flight is not None or self._waiting:
             self._waiting.append(line)
+            if self._in_flight is None:
+                self.call_after_refresh(self._next_waiting)
             self.show_hint(f"waiting to write {len(self._waiting)} line(s) after the one being written…")
         elif not self._send(line):
             self._give_back(line, [])  # refused as typed: back in the bar (the bar emptied itself), selected
