@@ -167,6 +167,7 @@ def type_keys(prog: PtyProgram, seconds: float) -> tuple[list[float], int]:
         shown = prog.wait_for(value, 2.0)
         if shown is None:
             timeouts += 1
+            print(f"    (key {len(samples) + timeouts} of the run, {value!r}: not on screen within 2 s)", flush=True)
         else:
             samples.append((shown - sent) * 1000)
         next_at += KEY_INTERVAL
@@ -322,6 +323,10 @@ def main() -> None:
                 try:
                     if prog.wait_for(TITLE, 60) is None:
                         raise SystemExit("the commander's screen never showed the incident")
+                    # The same commander's earlier run may have left its last word as a draft,
+                    # restored into the bar: typed on, the bar's text wraps and the word looked
+                    # for is never on one line (one "timeout" per run, always the first word).
+                    prog.send(b"\x15")
                     prog.drain(1.0)
                     return type_keys(prog, a.seconds)
                 finally:

@@ -39,11 +39,14 @@ DOCS = Binding.Group("Docs", compact=True)
 
 
 TICK_SECONDS = 1.0  # the header clocks (elapsed, next update due)
-# Others' events redraw the screen at most this often: the first at once, the rest of a
-# stream together at the end of the interval (10 events/s: 2 frames, not 10). A frame of a
+# Others' events redraw the screen about this often: the first at once, the rest of a
+# stream together at the end of the interval (10 events/s: 1 frame, not 10). A frame of a
 # following dashboard costs ~10-13 ms of a core at 120x40 (bench_follow at 10 events/s:
-# 7.8% of a core at 0.25 s, 5.0% at 0.5 s, 4.0% at 1 s), and 25 SSH sessions share 2 cores.
-LIVE_REDRAW_SECONDS = 0.5
+# 7.8% of a core at 0.25 s, 5.0% at 0.5 s, 4.0% at 1 s), and 25 SSH sessions share 2
+# cores: bench_ssh, same hour, quiet box, the commander's key-to-screen p99 with 25
+# sessions following 10 events/s was 156 ms at 0.5 s and 58 ms at 1 s. A line typed here
+# is drawn at once; others' lines wait at most this long.
+LIVE_REDRAW_SECONDS = 1.0
 # Every session sees the same stream at the same moment: with one interval they would all
 # redraw together, a burst of 25 frames that a key typed meanwhile waits behind. Each wait
 # is drawn from +-LIVE_REDRAW_SPREAD of the interval, so the frames spread over it.
