@@ -69,7 +69,7 @@ class Api:
         self.streams = 0  # open SSE streams, for /metrics
         self.hub = hub
         self.store = hub.store
-        self.committer = Committer(hub.store, hub.check_continuity)
+        self.committer = Committer(hub.store, hub.check_continuity, hub.probe_seq)
         self.runbooks = runbooks
         self.ping_interval = ping_interval
         self.documents = Renderer(hub.store)

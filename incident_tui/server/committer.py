@@ -23,19 +23,37 @@ from ..store.base import Store, StoreError
 MAX_BATCH = 5000  # events a single store append may carry
 
 
+Probed = tuple[int, Event | None]
+
+
 class Committer:
-    def __init__(self, store: Store, check: Callable[[], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        check: Callable[[Probed | None], str | None] | None = None,
+        probe_seq: Callable[[], int] | None = None,
+    ) -> None:
         """`check`, run after each append in the same worker thread, names a reason not to
         acknowledge what was just stored (the hub's `check_continuity`: the store file
-        was replaced, so the events went into a log no stream of this server shows)."""
+        was replaced, so the events went into a log no stream of this server shows). A
+        store that can read the event at `probe_seq()` with its append (PostgreSQL, in one
+        round trip) hands it to `check`, which then reads nothing itself."""
         self.store = store
         self._check = check
+        self._probe_seq = probe_seq
         self._queue: list[tuple[Sequence[Event], asyncio.Future[list[Event]]]] = []
         self._task: asyncio.Task[None] | None = None
 
     def _append(self, events: Sequence[Event]) -> list[Event]:
-        stored = self.store.append(events)
-        if self._check is not None and (reason := self._check()):
+        probing = getattr(self.store, "append_probing", None)
+        seq = self._probe_seq() if probing is not None and self._probe_seq is not None else 0
+        probed: Probed | None = None
+        if seq:
+            stored, found = probing(events, seq)  # type: ignore[misc]
+            probed = (seq, found)
+        else:
+            stored = self.store.append(events)
+        if self._check is not None and (reason := self._check(probed)):
             raise StoreError(reason)
         return stored
 

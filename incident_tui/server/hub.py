@@ -180,18 +180,28 @@ class Hub:
         self._notify()
         return len(new)
 
-    def check_continuity(self) -> str | None:
+    def probe_seq(self) -> int:
+        """The seq `check_continuity` looks at: our last streamed event's (0: none yet)."""
+        with self.lock:
+            return self._base + len(self._lines)
+
+    def check_continuity(self, probed: tuple[int, Event | None] | None = None) -> str | None:
         """The `split` message if the store no longer holds our last event at its seq (it
         was replaced by a different history); safe from any thread. A replacement that
         continues our history (a copy with more appended, a migrate round trip) passes:
-        the server follows it."""
+        the server follows it. `probed`: (seq, the event the store holds there) when the
+        caller read it already, with its append; read here otherwise."""
         with self.lock:
             seq, last = self._base + len(self._lines), self._last_id
         if self.split or not seq:
             return self.split
-        probe = self.store.read(seq - 1, 1)
-        if not probe or probe[0].id != last:
-            self._split(probe[0].id if probe else None, seq, last)
+        if probed is not None and probed[0] == seq:
+            found = probed[1]
+        else:
+            got = self.store.read(seq - 1, 1)
+            found = got[0] if got else None
+        if found is None or found.id != last:
+            self._split(found.id if found else None, seq, last)
         return self.split
 
     def _split(self, found: str | None, seq: int, last: str | None) -> None:

@@ -39,6 +39,8 @@ except ImportError:  # pragma: no cover - exercised only without the extra insta
 
 CHANNEL = "incident_tui_events"
 T = TypeVar("T")
+APPEND_SQL = "SELECT * FROM incident_tui_append(%s, %s, %s, %s, %s)"
+PROBE_SQL = "SELECT seq, body FROM incident_tui_events WHERE seq = %s"
 SCHEMA_VERSION = 2
 # Taken by a replica while it creates or migrates the schema, so replicas started together
 # do not race each other's CREATE TABLE.
@@ -253,13 +255,44 @@ class PostgresStore:
         raise AssertionError("unreachable")
 
     def append(self, events: Sequence[Event]) -> list[Event]:
+        if not events:
+            return []
+        args = self._append_args(events)
+        # autocommit: the function's statement is the transaction
+        seqs, out = self._use(lambda conn: self._append(conn, events, conn.execute(APPEND_SQL, args).fetchone()))
+        self._seen(max(seqs))
+        return out
+
+    def append_probing(self, events: Sequence[Event], probe_seq: int) -> tuple[list[Event], Event | None]:
+        """`append`, and the event stored at `probe_seq` read in the same round trip (a
+        pipeline): the server checks after every append that the database still holds the
+        history it streamed, and on its own that check was a second round trip per
+        acknowledgement (bench_postgres's ack p99 is made of such trips)."""
+        if not events:
+            found = self.read(probe_seq - 1, 1)
+            return [], found[0] if found else None
+        args = self._append_args(events)
+
+        def work(conn: Any) -> tuple[list[int], list[Event], Event | None]:
+            with conn.pipeline():
+                appended = conn.execute(APPEND_SQL, args)
+                probed = conn.execute(PROBE_SQL, (probe_seq,))
+            seqs, out = self._append(conn, events, appended.fetchone())
+            row = probed.fetchone()
+            return seqs, out, None if row is None else _event(*row)
+
+        seqs, out, found = self._use(work)
+        self._seen(max(seqs))
+        return out, found
+
+    @staticmethod
+    def _append_args(events: Sequence[Event]) -> tuple[Any, ...]:
+        """The append function's arguments; every event validated whole first."""
         for e in events:
             try:
                 Event.from_dict(e.to_dict())
             except EventError as exc:
                 raise StoreError(f"refused event {e.id}: {exc}") from None
-        if not events:
-            return []
         bodies: list[str] = []
         for e in events:
             d = e.to_dict()
@@ -268,15 +301,12 @@ class PostgresStore:
                 bodies.append(orjson.dumps(d).decode())
             except (TypeError, ValueError) as exc:  # e.g. lone surrogates
                 raise StoreError(f"refused event {e.id}: {exc}") from None
-        args = ([e.id for e in events], [e.incident for e in events], [e.kind for e in events], bodies, CHANNEL)
-        # autocommit: the function's statement is the transaction
-        seqs, out = self._use(lambda conn: self._append(conn, events, args))
-        self._seen(max(seqs))
-        return out
+        return ([e.id for e in events], [e.incident for e in events], [e.kind for e in events], bodies, CHANNEL)
 
     @staticmethod
-    def _append(conn: Any, events: Sequence[Event], args: tuple[Any, ...]) -> tuple[list[int], list[Event]]:
-        seqs, fresh = conn.execute("SELECT * FROM incident_tui_append(%s, %s, %s, %s, %s)", args).fetchone()
+    def _append(conn: Any, events: Sequence[Event], answer: tuple[Any, Any]) -> tuple[list[int], list[Event]]:
+        """The events as stored, from the append function's answer (seqs, which were new)."""
+        seqs, fresh = answer
         out: list[Event] = []
         mine: dict[str, Event] = {}
         earlier: list[int] = []

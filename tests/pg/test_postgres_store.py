@@ -255,3 +255,13 @@ def test_a_row_this_version_cannot_read_is_skipped_by_the_fold_not_fatal(store: 
     state = fold(events, warn=warnings.append).incidents["i1"]
     assert [e.data["text"] for e in state.timeline if e.kind == "note"] == ["before", "after"]
     assert [w.split(":")[0] for w in warnings] == ["seq 3", "seq 4"]
+
+
+def test_an_append_can_read_the_event_at_a_seq_in_the_same_round_trip(store: PostgresStore) -> None:
+    first = store.append([declared(), note(text="streamed")])
+    stored, found = store.append_probing([note(text="next")], 2)
+    assert [e.seq for e in stored] == [3] and found is not None and found.id == first[1].id
+    _, missing = store.append_probing([note(text="later")], 99)
+    assert missing is None
+    with pytest.raises(StoreError):  # validated whole, as append is
+        store.append_probing([new_event("i1", "note", "alice", {"text": 7})], 2)

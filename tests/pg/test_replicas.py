@@ -149,3 +149,19 @@ def test_replicas_recover_by_themselves_when_the_database_restarts(
     texts = [e["data"].get("text") for e in httpx.get(f"{a.url}/api/v1/events").json()["events"]]
     assert texts[-1] == "after"
     assert "while down" not in texts  # refused with 503, so never stored: the client keeps it queued
+
+
+def test_a_database_replaced_under_a_replica_is_never_acknowledged_into(pg_dsn: str, replicas) -> None:
+    # The check that the database still holds what the replica streamed rides with the
+    # append (one round trip): a restore of another history is caught at the next write.
+    import psycopg
+
+    a = replicas(pg_dsn)
+    assert post(a.url, [declared(), note("ours")]).status_code == 200
+    wait_until(lambda: httpx.get(f"{a.url}/api/v1/health").json()["seq"] == 2, 10, "the replica to stream both")
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # another history at seq 2
+        other = orjson.dumps({**wire(note("theirs")), "id": "restored-elsewhere"}).decode()
+        conn.execute("UPDATE incident_tui_events SET id = 'restored-elsewhere', body = %s WHERE seq = 2", (other,))
+    refused = post(a.url, [note("after the restore")])
+    assert refused.status_code == 503 and "replaced under the server" in refused.json()["error"]
+    assert post(a.url, [note("and again")]).status_code == 503  # refused until restarted
