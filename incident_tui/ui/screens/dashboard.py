@@ -349,10 +349,8 @@ class DashboardScreen(Screen[None]):
 
     def _current_text(self) -> str:
         """The bar's text: read from the widget while it exists (the freshest), else the copy."""
-        try:
-            return self.bar.value
-        except NoMatches:  # unmounting: the widgets are gone, the copy is not
-            return self._typed
+        bar = self._bar_if_shown()
+        return self._typed if bar is None else bar.value  # unmounting: the widgets go, the copy stays
 
     def save_draft(self) -> None:
         if self.room.drafts is not None:
